@@ -1,0 +1,56 @@
+# `make run` and `make test` set everything up from nothing on first use.
+# Rasa 3.6 needs Python 3.10: found on PATH as python3.10, else under pyenv.
+SHELL := /bin/bash
+PYTHON_310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$(pyenv root 2>/dev/null || echo ~/.pyenv)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V | tail -n 1)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+INSTALLED := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+PACK ?= knowledge/osona
+TRAINING_INPUTS := config.yml domain.yml $(shell find nlu_data bot/nlu bot/language -name '*.yml' -o -name '*.py' 2>/dev/null)
+PACK_FILES := $(shell find $(PACK) -name '*.yml' 2>/dev/null)
+MODEL := models/acollida.tar.gz
+TEST_MODEL := models/test/acollida-test.tar.gz
+
+.PHONY: run test install validate eval bench clean
+
+run: $(MODEL) var/.imported
+	$(VENV)/bin/acollida run --model $(MODEL)
+
+test: $(INSTALLED) validate $(TEST_MODEL)
+	ACOLLIDA_TEST_MODEL=$(TEST_MODEL) $(PY) -m pytest -p no:cacheprovider
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.lock pyproject.toml
+	@test -n "$(PYTHON_310)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10) or set PYTHON_310=/path/to/python3.10"; exit 1; }
+	test -x $(PY) || $(PYTHON_310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==24.3.1"
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+var/.imported: $(INSTALLED) $(PACK_FILES)
+	$(VENV)/bin/acollida kb import $(PACK)
+	@mkdir -p var && touch $@
+
+validate: $(INSTALLED)
+	$(RASA) data validate --fail-on-warnings --config config.yml --domain domain.yml --data nlu_data
+
+$(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
+	$(RASA) train --config config.yml --domain domain.yml --data nlu_data --out models --fixed-model-name acollida
+
+$(TEST_MODEL): $(INSTALLED) $(TRAINING_INPUTS) tests/config.fast.yml
+	$(RASA) train --config tests/config.fast.yml --domain domain.yml --data nlu_data --out models/test --fixed-model-name acollida-test
+
+eval: $(MODEL) var/.imported
+	$(VENV)/bin/acollida eval tests/eval/cases.jsonl
+
+bench: $(INSTALLED)
+	$(VENV)/bin/acollida language bench ../shared/langid-testdata
+
+clean:
+	rm -rf $(VENV) models var .rasa

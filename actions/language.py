@@ -1,0 +1,66 @@
+"""Keeping the conversation's language, and the slots read from each message."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker, ValidationAction
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.knowledge import knowledge
+from actions.tracking import LANGUAGE_CHOSEN_NOW, context_from, entity, latest_detection, send
+from bot import conversation
+from bot.knowledge.answers import match_municipality
+from bot.language import resolve_conversation_language
+from bot.languages import is_supported, named_language
+
+
+def explicit_choice(tracker: Tracker) -> str | None:
+    """The language the person picks in this message: a menu button or its name."""
+    if tracker.get_intent_of_latest_message() != "choose_language":
+        return None
+    picked = entity(tracker, "language") or named_language(tracker.latest_message.get("text") or "")
+    return picked if is_supported(picked) else None
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Runs after every message, before the next action is predicted."""
+
+    def name(self) -> Text:
+        return "action_validate_slot_mappings"
+
+    async def extract_language(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        picked = explicit_choice(tracker)
+        chosen = picked or (tracker.get_slot("language") if tracker.get_slot("language_chosen") else None)
+        language = resolve_conversation_language(latest_detection(tracker), tracker.get_slot("language"), chosen)
+        return {
+            "language": language,
+            "language_chosen": bool(picked) or bool(tracker.get_slot("language_chosen")),
+            LANGUAGE_CHOSEN_NOW: bool(picked),
+        }
+
+    async def extract_municipality(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        named = entity(tracker, "municipality")
+        if named is None and (tracker.latest_message.get("text") or "").startswith("/"):
+            return {}
+        with knowledge() as session:
+            found = named or match_municipality(session, tracker.latest_message.get("text") or "")
+        if found:
+            return {"municipality": found}
+        # "I live in <a town we do not know>": the old town is no longer true.
+        if tracker.get_intent_of_latest_message() == "inform_municipality":
+            return {"municipality": None}
+        return {}
+
+    async def extract_topic(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        topic = entity(tracker, "topic")
+        return {"topic": topic} if topic else {}
+
+
+class ActionChooseLanguage(Action):
+    def name(self) -> Text:
+        return "action_choose_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        with knowledge() as session:
+            return send(conversation.choose_language(session, context_from(tracker)), dispatcher)

@@ -1,0 +1,24 @@
+"""Greetings, thanks, goodbyes, "are you a bot?" and questions out of scope."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.knowledge import knowledge
+from actions.tracking import context_from, send
+from bot import conversation
+
+
+class ActionSmallTalk(Action):
+    def name(self) -> Text:
+        return "action_small_talk"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        intent = tracker.get_intent_of_latest_message()
+        if intent not in conversation.SMALL_TALK:
+            intent = "out_of_scope"
+        with knowledge() as session:
+            return send(conversation.small_talk(session, context_from(tracker), intent), dispatcher)

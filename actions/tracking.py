@@ -1,0 +1,49 @@
+"""The bridge between Rasa's tracker and ``bot.conversation``."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.conversation import Context, Turn
+from bot.language import Detection
+from bot.languages import normalise_code
+
+LANGUAGE_CHOSEN_NOW = "language_chosen_now"
+
+
+def latest_detection(tracker: Tracker) -> Detection:
+    return Detection.from_dict(tracker.latest_message.get("language"))
+
+
+def telegram_hint(tracker: Tracker) -> str | None:
+    metadata = tracker.latest_message.get("metadata") or {}
+    return normalise_code(metadata.get("language_code")) if isinstance(metadata, dict) else None
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    value = next(tracker.get_latest_entity_values(name), None)
+    return str(value) if value is not None else None
+
+
+def context_from(tracker: Tracker) -> Context:
+    language_chosen_now = tracker.get_slot(LANGUAGE_CHOSEN_NOW)
+    return Context(
+        text=tracker.latest_message.get("text") or "",
+        detection=latest_detection(tracker),
+        language=tracker.get_slot("language"),
+        hint=telegram_hint(tracker),
+        municipality=tracker.get_slot("municipality"),
+        topic=tracker.get_slot("topic"),
+        fallback_count=int(tracker.get_slot("fallback_count") or 0),
+        pending_offer=tracker.get_slot("pending_offer"),
+        chosen_language=tracker.get_slot("language") if language_chosen_now else None,
+    )
+
+
+def send(turn: Turn, dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
+    for message in turn.replies:
+        dispatcher.utter_message(**message)
+    return [SlotSet(name, value) for name, value in turn.slots.items()]

@@ -1,0 +1,1 @@
+"""Acollida: a first-welcome assistant for newcomers."""

@@ -1,0 +1,35 @@
+"""The `acollida` command."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot import evaluation, local_chat, stack
+from bot.knowledge import cli as knowledge_cli
+from bot.language import cli as language_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="acollida", description="Acollida, the first-welcome assistant.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (may include message text)")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    knowledge_cli.register(subparsers)
+    language_cli.register(subparsers)
+    evaluation.register(subparsers)
+    local_chat.register(subparsers)
+    stack.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components, one per module (Rasa loads them by dotted path)."""

@@ -1,0 +1,115 @@
+"""`acollida run`: the action server, the Rasa server and the local chat, together.
+
+Servers log to var/logs/; Ctrl-C (or leaving the chat) stops every process
+started here.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+from bot import settings
+from bot.local_chat import run_chat
+
+RASA_PORT = 5005
+ACTIONS_PORT = 5055
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser("run", help="start the assistant (Rasa + actions) and chat with it here")
+    run.add_argument("--model", default="models", help="a model file, or the folder whose newest model to load")
+    run.add_argument("--no-chat", action="store_true", help="keep the servers running without opening the chat")
+    run.add_argument("--language-code", default=None, help="the interface language Telegram would report")
+    run.set_defaults(func=_run)
+
+
+def _environment() -> dict[str, str]:
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.PROJECT_ROOT), environment.get("PYTHONPATH")]))
+    environment.setdefault("DATABASE_URL", settings.database_url())
+    return environment
+
+
+def start(command: list[str], log_name: str) -> subprocess.Popen:
+    log_path = settings.var_dir() / "logs" / f"{log_name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("ab")
+    # A new process group, so stopping it also stops what it spawns.
+    return subprocess.Popen(command, cwd=settings.PROJECT_ROOT, env=_environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def wait_until_up(url: str, process: subprocess.Popen, what: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} stopped while starting (exit code {process.returncode}); see var/logs/")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=2).ok:
+                return
+        time.sleep(0.5)
+    raise RuntimeError(f"{what} did not start within {timeout:.0f} s; see var/logs/")
+
+
+def action_server_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+
+
+@contextlib.contextmanager
+def action_server(port: int = ACTIONS_PORT) -> Iterator[str]:
+    """A running action server; yields its webhook URL."""
+    process = start(action_server_command(port), "actions")
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, "the action server")
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        stop(process)
+
+
+def rasa_server_command(model: str, port: int, endpoints: str = "endpoints.yml") -> list[str]:
+    rasa = str(Path(sys.executable).with_name("rasa"))
+    return [rasa, "run", "--enable-api", "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml", "--port", str(port), "--interface", "127.0.0.1"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    processes: list[subprocess.Popen] = []
+    try:
+        with action_server():
+            print("action server ready; starting Rasa (loading the model takes a moment)...", flush=True)
+            rasa = start(rasa_server_command(args.model, RASA_PORT), "rasa")
+            processes.append(rasa)
+            wait_until_up(f"http://127.0.0.1:{RASA_PORT}/status", rasa, "the Rasa server")
+            print(f"Rasa ready on http://127.0.0.1:{RASA_PORT} (logs in var/logs/)", flush=True)
+            if args.no_chat:
+                rasa.wait()
+                return rasa.returncode or 0
+            return run_chat(f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook", args.language_code)
+    except KeyboardInterrupt:
+        return 0
+    except RuntimeError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    finally:
+        for process in processes:
+            stop(process)

@@ -1,0 +1,28 @@
+"""Folding text the way newcomers type it: no case, no accents, single spaces."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+# Arabic-script diacritics (harakat) and the tatweel people add for emphasis.
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and punctuation removed: "Torelló!" -> "torello"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    without_marks = "".join(
+        char
+        for char in decomposed
+        # Combining marks carry accents in Latin, Greek and Cyrillic; in Cyrillic
+        # "й" and "ї" decompose too, and dropping their marks still matches how
+        # people type them on phones without the letters.
+        if not unicodedata.combining(char)
+    )
+    without_marks = _ARABIC_MARKS.sub("", without_marks)
+    return _NON_WORD.sub(" ", without_marks).strip()
+
+
+def words(text: str) -> list[str]:
+    return fold(text).split()

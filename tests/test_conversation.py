@@ -1,0 +1,126 @@
+"""The turn logic in bot.conversation, on the shipped knowledge pack."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from bot import conversation
+from bot.conversation import Context
+from bot.knowledge import answers
+from bot.knowledge.database import engine_for, session_scope, upgrade_schema
+from bot.knowledge.store import replace_content
+from bot.language import detect
+from bot.texts import say
+
+
+def context(text: str, language: str | None = "en", **values) -> Context:
+    return Context(text=text, detection=detect(text), language=language, **values)
+
+
+def payload_entities(button: dict) -> dict:
+    payload = button["payload"]
+    return json.loads(payload[payload.index("{"):]) if "{" in payload else {}
+
+
+def test_topic_answer_is_in_the_conversation_language_with_next_steps(knowledge):
+    turn = conversation.answer_topic(knowledge, context("tarjeta sanitaria", "ar"), "health_card")
+    summary = turn.replies[0]
+    assert summary["language"] == "ar" and summary["answer"] == "health_card"
+    article = answers.find_article(knowledge, "health_card", ["ar"], None).article
+    assert article.short_answer in summary["text"]
+    titles = [button["title"] for button in summary["buttons"]]
+    assert say("button_details", "ar") in titles and say("button_human", "ar") in titles
+    assert turn.slots["topic"] == "health_card"
+
+
+def test_municipality_is_asked_for_when_the_topic_has_variants(knowledge):
+    turn = conversation.answer_topic(knowledge, context("padron"), "municipal_registration")
+    ask = turn.replies[-1]
+    assert ask["text"] == say("ask_municipality", "en")
+    assert {payload_entities(b)["municipality"] for b in ask["buttons"]} == {m.key for m in answers.municipalities(knowledge)}
+
+
+def test_the_municipal_variant_is_answered_once_the_town_is_known(knowledge):
+    town = answers.municipalities(knowledge)[0]
+    variant = answers.find_article(knowledge, "health_card", ["en"], town.key).article
+    assert variant.municipality_key == town.key
+    turn = conversation.inform_municipality(knowledge, context(town.name, topic="health_card", municipality=town.key))
+    assert turn.replies[0]["text"] == say("municipality_set", "en", municipality=town.name)
+    assert any(variant.short_answer in reply["text"] for reply in turn.replies)
+    assert not any(reply["text"] == say("ask_municipality", "en") for reply in turn.replies)
+
+
+def test_a_sensitive_topic_offers_a_person(knowledge):
+    turn = conversation.answer_topic(knowledge, context("asylum"), "asylum")
+    assert turn.replies[-1]["text"] == say("sensitive_offer", "en")
+    assert turn.slots["pending_offer"] == conversation.OFFER_HUMAN
+    after_yes = conversation.affirm(knowledge, context("yes", pending_offer=conversation.OFFER_HUMAN))
+    assert after_yes.replies[0]["answer"] == "handoff"
+
+
+def test_missing_translation_falls_back_to_a_readable_language_and_says_so(shipped_pack, sqlite_url):
+    without_greek = dataclasses.replace(
+        shipped_pack, articles=[a for a in shipped_pack.articles if (a.topic, a.language) != ("health_card", "el")]
+    )
+    upgrade_schema(sqlite_url)
+    with session_scope(engine_for(sqlite_url)) as session:
+        replace_content(session, without_greek)
+        turn = conversation.answer_topic(session, context("κάρτα υγείας", "el", hint="en"), "health_card")
+    assert turn.replies[0]["text"] == say("article_in_other_language", "el", language="Ελληνικά")
+    assert turn.replies[0]["language"] == "el" and turn.replies[1]["language"] == "en"
+
+
+def test_details_give_documents_steps_and_the_dated_source(knowledge):
+    turn = conversation.answer_details(knowledge, context("more", "es", topic="health_card"), None)
+    text = turn.replies[0]["text"]
+    article = answers.find_article(knowledge, "health_card", ["es"], None).article
+    assert say("details_documents", "es") in text and article.documents[0] in text
+    assert article.source_url in text and article.last_reviewed.isoformat() in text
+
+
+def test_where_to_go_sends_offices_with_a_map_location(knowledge):
+    turn = conversation.answer_location(knowledge, context("where", "fr", topic="health_card"), None)
+    assert turn.replies[0]["text"] == say("offices_heading", "fr")
+    cards = turn.replies[1:]
+    assert cards and all("venue" in card["json_message"] for card in cards if "json_message" in card)
+    assert any(say("office_sample", "fr") in card["text"] for card in cards)
+
+
+def test_unclear_message_searches_the_knowledge_base_in_the_persons_language(knowledge):
+    turn = conversation.not_understood(knowledge, context("empadronament certificat ajuntament", "ca"))
+    topics = [reply["answer"] for reply in turn.replies] + [b["payload"] for r in turn.replies for b in r.get("buttons", [])]
+    assert any("municipal_registration" in str(topic) for topic in topics)
+
+
+def test_two_failures_in_a_row_offer_a_person(knowledge):
+    first = conversation.not_understood(knowledge, context("zzqx blorp", "en"))
+    assert first.slots["fallback_count"] == 1
+    second = conversation.not_understood(knowledge, context("zzqx blorp", "en", fallback_count=1))
+    assert second.replies[0]["text"] == say("offer_human_after_failures", "en")
+    assert second.slots["pending_offer"] == conversation.OFFER_HUMAN
+
+
+def test_text_without_letters_is_asked_for_in_words(knowledge):
+    turn = conversation.not_understood(knowledge, context("👍🙏", "uk"))
+    assert turn.replies[0]["text"] == say("no_text", "uk")
+
+
+def test_an_unsupported_script_gets_the_menu_and_a_person_in_a_readable_language(knowledge):
+    turn = conversation.not_understood(knowledge, context("ሰላም እንዴት ነህ", None, hint="ti"))
+    reply = turn.replies[0]
+    assert reply["text"] == say("language_unsupported", reply["language"])
+    payloads = [b["payload"] for b in reply["buttons"]]
+    assert "/request_human" in payloads and sum(p.startswith("/choose_language") for p in payloads) == 12
+
+
+def test_request_human_is_answered_honestly_with_the_mediation_service(knowledge):
+    turn = conversation.request_human(knowledge, context("persona", "es"))
+    office = answers.mediation_office(knowledge)
+    assert office is not None and office.name in turn.replies[0]["text"]
+    assert turn.replies[0]["answer"] == "handoff" and turn.replies[0]["language"] == "es"
+
+
+def test_greeting_offers_every_topic_as_a_button(knowledge):
+    turn = conversation.small_talk(knowledge, context("hola", "ca"), "greet")
+    payloads = [b["payload"] for b in turn.replies[0]["buttons"]]
+    assert {f"/{topic.key}" for topic in answers.topics(knowledge)} <= set(payloads)
