@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.knowledge import knowledge
-from actions.tracking import context_from, entity, send
+from actions.tracking import intent_of, context_from, entity, send
 from bot import conversation
 
 
@@ -19,7 +19,7 @@ class ActionAnswerTopic(Action):
         return "action_answer_topic"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        intent = tracker.get_intent_of_latest_message()
+        intent = intent_of(tracker)
         context = context_from(tracker)
         with knowledge() as session:
             if intent == "ask_details":

@@ -8,16 +8,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.knowledge import knowledge
-from actions.tracking import LANGUAGE_CHOSEN_NOW, context_from, entity, latest_detection, send
+from actions.tracking import intent_of, LANGUAGE_CHOSEN_NOW, context_from, entity, latest_detection, send
 from bot import conversation
-from bot.knowledge.answers import match_municipality
+from bot.knowledge import answers
 from bot.language import resolve_conversation_language
 from bot.languages import is_supported, named_language
 
 
 def explicit_choice(tracker: Tracker) -> str | None:
     """The language the person picks in this message: a menu button or its name."""
-    if tracker.get_intent_of_latest_message() != "choose_language":
+    if intent_of(tracker) != "choose_language":
         return None
     picked = entity(tracker, "language") or named_language(tracker.latest_message.get("text") or "")
     return picked if is_supported(picked) else None
@@ -41,14 +41,21 @@ class ValidateSlotMappings(ValidationAction):
 
     async def extract_municipality(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         named = entity(tracker, "municipality")
-        if named is None and (tracker.latest_message.get("text") or "").startswith("/"):
-            return {}
+        if named:
+            return {"municipality": named}
+        intent = intent_of(tracker)
+        text = tracker.latest_message.get("text") or ""
         with knowledge() as session:
-            found = named or match_municipality(session, tracker.latest_message.get("text") or "")
+            # Only where a town is expected: telling where one lives, or asking
+            # about a topic ("padron en vic"). Elsewhere a short alias is just a
+            # word: "فيك" is Vic, and also "in you" in "بارك الله فيك".
+            if intent != "inform_municipality" and answers.topic(session, intent) is None:
+                return {}
+            found = None if text.startswith("/") else answers.match_municipality(session, text)
         if found:
             return {"municipality": found}
         # "I live in <a town we do not know>": the old town is no longer true.
-        if tracker.get_intent_of_latest_message() == "inform_municipality":
+        if intent == "inform_municipality":
             return {"municipality": None}
         return {}
 

@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.knowledge import knowledge
-from actions.tracking import context_from, send
+from actions.tracking import intent_of, context_from, send
 from bot import conversation
 
 
@@ -17,7 +17,7 @@ class ActionSmallTalk(Action):
         return "action_small_talk"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        intent = tracker.get_intent_of_latest_message()
+        intent = intent_of(tracker)
         if intent not in conversation.SMALL_TALK:
             intent = "out_of_scope"
         with knowledge() as session:

@@ -23,6 +23,12 @@ def telegram_hint(tracker: Tracker) -> str | None:
     return normalise_code(metadata.get("language_code")) if isinstance(metadata, dict) else None
 
 
+def intent_of(tracker: Tracker) -> str | None:
+    """The intent of the latest message as the NLU gave it, nlu_fallback included."""
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name")
+
+
 def entity(tracker: Tracker, name: str) -> str | None:
     value = next(tracker.get_latest_entity_values(name), None)
     return str(value) if value is not None else None

@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from bot import evaluation, local_chat, stack
+from bot import evaluation, local_chat, privacy, stack
 from bot.knowledge import cli as knowledge_cli
 from bot.language import cli as language_cli
 
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.register(subparsers)
     local_chat.register(subparsers)
     stack.register(subparsers)
+    privacy.register(subparsers)
     return parser
 
 

@@ -68,8 +68,8 @@ def answer_topic(session: Session, context: Context, topic_key: str) -> Turn:
 
     turn = Turn(slots={"topic": topic_key, "fallback_count": 0, "pending_offer": None})
     if found.in_other_language:
-        native = LANGUAGES_BY_CODE[language].native_name
-        turn.replies.append(sentence("article_in_other_language", language, topic_key, language=native))
+        written_in = LANGUAGES_BY_CODE[found.article.language].native_name
+        turn.replies.append(sentence("article_in_other_language", language, topic_key, language=written_in))
     turn.replies.append(replies.article_summary(found.article, language, has_offices=bool(found.article.offices)))
 
     if context.municipality is None and answers.has_municipal_variants(session, topic_key):

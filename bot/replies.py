@@ -39,7 +39,7 @@ def reply(text: str, language: str, answer: str, buttons: list[dict] | None = No
     return message
 
 
-def sentence(key: str, language: str, answer: str, buttons: list[dict] | None = None, **values: object) -> Reply:
+def sentence(key: str, language: str, answer: str, buttons: list[dict] | None = None, /, **values: object) -> Reply:
     return reply(say(key, language, **values), language, answer, buttons)
 
 

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import requests
 
-from bot import settings
+from bot import privacy, settings
 from bot.local_chat import run_chat
 
 RASA_PORT = 5005
@@ -92,8 +92,15 @@ def rasa_server_command(model: str, port: int, endpoints: str = "endpoints.yml")
     return [rasa, "run", "--enable-api", "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml", "--port", str(port), "--interface", "127.0.0.1"]
 
 
+def _purge_expired_conversations() -> None:
+    deleted = privacy.purge_older_than(privacy.tracker_database_url(), privacy.retention_days())
+    if deleted:
+        print(f"deleted {deleted} stored event(s) older than {privacy.retention_days()} days", flush=True)
+
+
 def _run(args: argparse.Namespace) -> int:
     processes: list[subprocess.Popen] = []
+    _purge_expired_conversations()
     try:
         with action_server():
             print("action server ready; starting Rasa (loading the model takes a moment)...", flush=True)

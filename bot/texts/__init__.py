@@ -23,7 +23,7 @@ def catalogue(language: str) -> dict[str, str]:
         return {str(key): str(value) for key, value in (yaml.safe_load(handle) or {}).items()}
 
 
-def say(key: str, language: str, **values: object) -> str:
+def say(key: str, language: str, /, **values: object) -> str:
     """The sentence ``key`` in ``language`` (English if the language is not supported)."""
     texts = catalogue(language if language in LANGUAGE_CODES else LINGUA_FRANCA)
     return texts[key].format(**values)

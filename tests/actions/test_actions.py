@@ -14,7 +14,7 @@ from actions.handoff import ActionAffirm, ActionRequestHuman
 from actions.language import ActionChooseLanguage, ValidateSlotMappings
 from actions.small_talk import ActionSmallTalk
 from bot.language import detect
-from bot.texts import say
+from bot.texts import catalogue, say
 
 DOMAIN = yaml.safe_load(open("domain.yml", encoding="utf-8"))
 SLOTS = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
@@ -84,7 +84,7 @@ async def test_answer_topic_answers_in_the_slot_language():
 async def test_details_button_answers_the_topic_it_names():
     t = tracker('/ask_details{"topic":"housing"}', "ask_details", [{"entity": "topic", "value": "housing"}], language="it")
     messages, _ = await run(ActionAnswerTopic(), t)
-    assert messages[0]["answer"] == "housing" and say("details_source", "it").split("{")[0] in messages[0]["text"]
+    assert messages[0]["answer"] == "housing" and catalogue("it")["details_source"].split("{")[0] in messages[0]["text"]
 
 
 async def test_choose_language_without_a_name_shows_the_menu():
