@@ -1,7 +1,9 @@
 # `make run` and `make test` set everything up from nothing on first use.
 # Rasa 3.6 needs Python 3.10: found on PATH as python3.10, else under pyenv.
 SHELL := /bin/bash
-PYTHON_310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$(pyenv root 2>/dev/null || echo ~/.pyenv)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V | tail -n 1)
+# A pyenv shim may exist on PATH and still refuse to run, so each candidate is tried.
+PYTHON_310 ?= $(shell for candidate in $$(command -v python3.10) $$(ls -d $$(pyenv root 2>/dev/null || echo ~/.pyenv)/versions/3.10.*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10 2>/dev/null | sort -rV); do \
+	"$$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo "$$candidate"; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
