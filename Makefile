@@ -15,15 +15,14 @@ PACK ?= knowledge/osona
 TRAINING_INPUTS := config.yml domain.yml $(shell find nlu_data bot/nlu bot/language -name '*.yml' -o -name '*.py' 2>/dev/null)
 PACK_FILES := $(shell find $(PACK) -name '*.yml' 2>/dev/null)
 MODEL := models/acollida.tar.gz
-TEST_MODEL := models/test/acollida-test.tar.gz
 
 .PHONY: run test install validate eval bench clean
 
 run: $(MODEL) var/.imported
 	$(VENV)/bin/acollida run --model $(MODEL)
 
-test: $(INSTALLED) validate $(TEST_MODEL)
-	ACOLLIDA_TEST_MODEL=$(TEST_MODEL) $(PY) -m pytest -p no:cacheprovider
+test: $(INSTALLED) validate $(MODEL)
+	ACOLLIDA_TEST_MODEL=$(MODEL) $(PY) -m pytest -p no:cacheprovider
 
 install: $(INSTALLED)
 
@@ -44,9 +43,6 @@ validate: $(INSTALLED)
 
 $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
 	$(RASA) train --config config.yml --domain domain.yml --data nlu_data --out models --fixed-model-name acollida
-
-$(TEST_MODEL): $(INSTALLED) $(TRAINING_INPUTS) tests/config.fast.yml
-	$(RASA) train --config tests/config.fast.yml --domain domain.yml --data nlu_data --out models/test --fixed-model-name acollida-test
 
 eval: $(MODEL) var/.imported
 	$(VENV)/bin/acollida eval tests/eval/cases.jsonl

@@ -10,7 +10,7 @@ import pytest_asyncio
 from bot.evaluation import free_port
 from bot.stack import action_server
 
-TEST_MODEL = Path(os.environ.get("ACOLLIDA_TEST_MODEL", "models/test/acollida-test.tar.gz"))
+TEST_MODEL = Path(os.environ.get("ACOLLIDA_TEST_MODEL", "models/acollida.tar.gz"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,51 @@
+import pytest
+
+from bot.language.scripts import distinctive_letter_counts, keep_script, letter_script, script_profile
+
+
+@pytest.mark.parametrize(
+    ("text", "script", "unicode_script"),
+    [
+        ("Καλημέρα", "Greek", "Greek"),
+        ("Добрий день", "Cyrillic", "Cyrillic"),
+        ("مرحبا", "Arabic", "Arabic"),
+        ("کیا حال ہے", "Arabic", "Arabic"),
+        ("bon dia", "Latin", "Latin"),
+        ("ሰላም እንዴት ነህ", "Other", "Ethiopic"),
+        ("ⴰⵣⵓⵍ", "Other", "Tifinagh"),
+        ("你好", "Other", "Han"),
+        ("नमस्ते", "Other", "Devanagari"),
+        ("", "None", ""),
+        ("  \n\t", "None", ""),
+        ("👍🙏", "None", ""),
+        ("112 / 061", "None", ""),
+    ],
+)
+def test_the_dominant_script_names_what_a_message_is_written_in(text, script, unicode_script):
+    profile = script_profile(text)
+    assert (profile.script, profile.unicode_script) == (script, unicode_script)
+
+
+def test_the_script_with_most_letters_wins_in_mixed_text():
+    assert script_profile("Acollida میں خوش آمدید، مجھے مدد چاہیے").script == "Arabic"
+    assert script_profile("I need help with my NIE ok").script == "Latin"
+
+
+def test_letters_that_are_not_of_a_script_are_ignored():
+    assert letter_script("ª") is None
+    assert letter_script("7") is None
+    assert letter_script("ё") == "Cyrillic"
+
+
+def test_other_scripts_are_blanked_so_they_do_not_vote():
+    assert keep_script("WhatsApp پر لکھیں", "Arabic").split() == ["پر", "لکھیں"]
+
+
+def test_urdu_letters_count_for_urdu_and_arabic_letters_for_arabic():
+    assert distinctive_letter_counts("کیا حال ہے", ("ar", "ur")) == [0, 4]
+    assert distinctive_letter_counts("مدينة", ("ar", "ur")) == [2, 0]
+
+
+def test_ukrainian_letters_count_for_ukrainian_and_russian_letters_for_russian():
+    assert distinctive_letter_counts("Мені ніде жити", ("uk", "ru")) == [2, 0]
+    assert distinctive_letter_counts("съешь ещё", ("uk", "ru")) == [0, 2]
