@@ -8,7 +8,6 @@ import pytest
 from rasa.core.agent import load_agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.lock_store import RedisLockStore
-from rasa.core.tracker_store import SQLTrackerStore
 from rasa.core.utils import AvailableEndpoints
 from sqlalchemy import create_engine, text
 
@@ -35,7 +34,8 @@ async def replica(model: str):
 
 async def test_two_replicas_share_conversations_through_postgres_and_redis(production_environment, test_model):
     first, second = await replica(test_model), await replica(test_model)
-    assert isinstance(first.tracker_store, SQLTrackerStore) and first.tracker_store.engine.dialect.name == "postgresql"
+    # (the tracker store is wrapped in Rasa's FailSafeTrackerStore; the rows
+    # counted in PostgreSQL below show which store it wraps)
     assert isinstance(first.lock_store, RedisLockStore)
 
     # Two messages of one conversation arrive at both replicas at once: the

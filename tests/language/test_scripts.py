@@ -1,6 +1,14 @@
 import pytest
 
-from bot.language.scripts import distinctive_letter_counts, keep_script, letter_script, script_profile
+from bot.language.scripts import (
+    DISTINCTIVE_LETTERS,
+    READABLE_LANGUAGE_BY_SCRIPT,
+    distinctive_letter_counts,
+    keep_script,
+    letter_script,
+    script_profile,
+)
+from bot.languages import LANGUAGES_BY_CODE, is_supported
 
 
 @pytest.mark.parametrize(
@@ -49,3 +57,8 @@ def test_urdu_letters_count_for_urdu_and_arabic_letters_for_arabic():
 def test_ukrainian_letters_count_for_ukrainian_and_russian_letters_for_russian():
     assert distinctive_letter_counts("Мені ніде жити", ("uk", "ru")) == [2, 0]
     assert distinctive_letter_counts("съешь ещё", ("uk", "ru")) == [0, 2]
+
+
+def test_script_tables_name_only_supported_languages():
+    assert all(is_supported(code) for code in READABLE_LANGUAGE_BY_SCRIPT.values())
+    assert all(script_profile(letters).script == LANGUAGES_BY_CODE[code].script for code, letters in DISTINCTIVE_LETTERS.items())

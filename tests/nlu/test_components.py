@@ -57,3 +57,13 @@ def test_text_without_letters_or_in_an_unsupported_script_is_not_classified():
     for text in ("🙏🙏🙏", "", "ሰላም እንዴት ነህ", "ⴰⵣⵓⵍ"):
         assert classified(text).get("intent")["name"] == "nlu_fallback", text
     assert classified("hello there").get("intent")["name"] == "greet"
+
+
+def test_a_message_without_features_is_a_fallback_not_an_error():
+    from bot.nlu.intent_classifier import TextIntentClassifier
+
+    message = Message(data={"text": ""})
+    # process() on a message the featurizers left empty never reaches the model
+    classifier = TextIntentClassifier.__new__(TextIntentClassifier)
+    classifier.process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
