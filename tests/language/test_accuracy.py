@@ -61,5 +61,6 @@ def test_the_messages_overall_are_right_at_least_97_percent():
 def test_messages_typed_without_accents_are_still_recognised():
     unaccented = {"necessito ajuda amb el padro": "ca", "on es l'ajuntament": "ca", "tarjeta sanitaria": "es",
                   "donde esta el ayuntamiento": "es", "ou est la mairie": "fr", "nao tenho onde morar": "pt",
-                  "multumesc frumos": "ro", "ευχαριστω πολυ": "el"}
+                  "multumesc frumos": "ro", "ευχαριστω πολυ": "el",
+                  "on puc apuntar el meu fill al col.legi": "ca"}
     assert {text: detect(text).language for text in unaccented} == unaccented

@@ -65,3 +65,10 @@ def test_bench_refuses_a_folder_without_samples(tmp_path, monkeypatch, capsys):
     code, out = run(["language", "bench", str(tmp_path)], "", monkeypatch, capsys)
     assert code == 2
     assert "no <kind>/<code>.txt" in out.err
+
+
+def test_bench_skips_empty_files(small_folder, monkeypatch, capsys):
+    (small_folder / "sentences" / "it.txt").write_text("\n\n", encoding="utf-8")
+    code, out = run(["language", "bench", str(small_folder), "--json"], "", monkeypatch, capsys)
+    assert code == 0
+    assert json.loads(out.out)["samples"]["sentences"] == 2

@@ -101,6 +101,11 @@ def test_a_long_text_is_cut_and_still_fast():
     assert time.perf_counter() - started < 0.05
 
 
+def test_decorated_letters_read_as_plain_letters():
+    assert detect("𝐍𝐞𝐜𝐞𝐬𝐢𝐭𝐨 𝐚𝐲𝐮𝐝𝐚").language == "es"
+    assert detect("ｍｅｒｃｉ ｂｅａｕｃｏｕｐ").language == "fr"
+
+
 def test_links_and_mentions_do_not_vote():
     assert detect("https://www.example.com/english/page @AcollidaBot bon dia a tothom").language == "ca"
 

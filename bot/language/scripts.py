@@ -1,0 +1,98 @@
+"""Writing systems: the first and surest signal about a message's language.
+
+A letter's Unicode name starts with its script ("CYRILLIC SMALL LETTER A"),
+so no table of code-point ranges is needed.
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.languages import SUPPORTED_LANGUAGES
+
+NO_LETTERS = "None"
+OTHER = "Other"
+
+SUPPORTED_SCRIPTS: frozenset[str] = frozenset(language.script for language in SUPPORTED_LANGUAGES)
+
+# Unicode names whose first word is not a script: these letters say nothing.
+_NOT_SCRIPTS = frozenset({"MODIFIER", "FEMININE", "MASCULINE", "SUPERSCRIPT", "SUBSCRIPT", "FULLWIDTH", "HALFWIDTH"})
+_SCRIPT_ALIASES = {"CJK": "Han", "NKO": "NKo"}
+
+# Letters one language of a shared script uses and its neighbour does not.
+# Each occurrence is evidence for that language; lingua's character models see
+# them too, but a single letter in a short message deserves more weight.
+DISTINCTIVE_LETTERS: dict[str, str] = {
+    "uk": "іїєґ",
+    "ru": "ыэъё",
+    # Urdu's own letters, and the Persian ones Arabic does not use (ک گ ی پ چ ژ).
+    "ur": "ےۓہںٹڈڑھکگیپچژ",
+    "ar": "ةىيكأإ",
+}
+
+# Whom to address when a message is in a script no supported language uses:
+# the supported language its writers most often learnt at school or use with
+# officials. Scripts not listed fall back to bot.languages.LINGUA_FRANCA.
+READABLE_LANGUAGE_BY_SCRIPT: dict[str, str] = {
+    "Ethiopic": "en",  # Amharic, Tigrinya
+    "Bengali": "en",
+    "Devanagari": "en",  # Hindi, Nepali
+    "Gurmukhi": "en",  # Punjabi in India
+    "Tamil": "en",
+    "Sinhala": "en",
+    "Tifinagh": "fr",  # Amazigh in Morocco and Algeria
+    "NKo": "fr",  # Manding in Guinea and Mali
+    "Adlam": "fr",  # Fula in Guinea and Senegal
+    "Georgian": "ru",
+    "Armenian": "ru",
+    "Mongolian": "ru",
+    "Syriac": "ar",
+}
+
+
+@lru_cache(maxsize=4096)
+def letter_script(char: str) -> str | None:
+    """The Unicode script of a letter ("Latin", "Ethiopic"...), None for anything else."""
+    if not char.isalpha():
+        return None
+    first_word = unicodedata.name(char, "").split(" ", 1)[0]
+    if not first_word or first_word in _NOT_SCRIPTS:
+        return None
+    return _SCRIPT_ALIASES.get(first_word, first_word.capitalize())
+
+
+@dataclass(frozen=True)
+class ScriptProfile:
+    unicode_script: str  # the dominant letters' Unicode script, "" without letters
+    letters: int  # letters in that script
+
+    @property
+    def script(self) -> str:
+        """The script as Detection names it: a supported script, "Other" or "None"."""
+        if not self.unicode_script:
+            return NO_LETTERS
+        return self.unicode_script if self.unicode_script in SUPPORTED_SCRIPTS else OTHER
+
+
+def script_profile(text: str) -> ScriptProfile:
+    counts: Counter[str] = Counter()
+    for char, times in Counter(text).items():
+        script = letter_script(char)
+        if script:
+            counts[script] += times
+    if not counts:
+        return ScriptProfile("", 0)
+    unicode_script, letters = counts.most_common(1)[0]
+    return ScriptProfile(unicode_script, letters)
+
+
+def keep_script(text: str, unicode_script: str) -> str:
+    """The text with letters of other scripts blanked: an English brand name does not vote in Urdu."""
+    foreign = {ord(char): " " for char in set(text) if letter_script(char) not in (None, unicode_script)}
+    return text.translate(foreign) if foreign else text
+
+
+def distinctive_letter_counts(text: str, codes: tuple[str, ...]) -> list[int]:
+    return [sum(text.count(letter) for letter in DISTINCTIVE_LETTERS.get(code, "")) for code in codes]

@@ -1,0 +1,172 @@
+"""Whole-word evidence: how often each word occurs in each language.
+
+The frequencies come from the `wordfreq` package, whose wheel ships them (no
+download at run time). Keeping its 3.6 million words as Python strings would
+cost several hundred megabytes, so they become sorted numpy arrays: a 64-bit
+key per (language, word) and the word's frequency in centibels (wordfreq's
+unit: -300 cB is one occurrence per thousand words). Python's string hash is
+salted per process, which is fine because the table is built and read in the
+same process.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+from wordfreq import available_languages, read_cBpack
+
+from bot.languages import LANGUAGES_BY_CODE
+
+# Penalties, in centibels, for matching a word only once accents are removed:
+# leaving accents out is how people type on phones, writing other accents
+# than the language's ("què" for Spanish "qué") is evidence against it.
+MISSING_ACCENTS_CB = 30
+WRONG_ACCENTS_CB = 200
+# The frequency given to a word a language's list lacks. wordfreq's large
+# lists go down to 1e-8 (-800 cB), its small ones (the only ones for Greek,
+# Romanian and Urdu) to 1e-6: a word missing from a small list is rarer than
+# that, but not as rare as one missing from a large list.
+UNLISTED_CB = -850
+UNLISTED_IN_SMALL_LIST_CB = -800
+_SMALL_LIST_BINS = 600
+
+# Scripts whose accents people often leave out when typing. Cyrillic й, ї or
+# ё and Arabic hamzas are letters of their own on phone keyboards.
+ACCENTED_SCRIPTS = frozenset({"Latin", "Greek"})
+
+
+# How wordfreq normalised the texts its lists come from, so a word typed in
+# a message finds its entry.
+_APOSTROPHES = re.compile("[’ʼ`´‘]")
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
+_ROMANIAN_CEDILLAS = str.maketrans("şţ", "șț")
+# Catalan "l·l" as people type it without the middle dot key: "col.legi", "coŀlegi".
+_CATALAN_GEMINATE_L = re.compile(r"(?<=\w)(?:l\.l|ŀl)(?=\w)")
+_TOKEN = re.compile(r"[^\W\d_]+(?:['·\-][^\W\d_]+)*")
+_JOINERS = re.compile(r"['·\-]")
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).casefold()
+    text = _APOSTROPHES.sub("'", text)
+    text = _ARABIC_MARKS.sub("", text)
+    text = _CATALAN_GEMINATE_L.sub("l·l", text)
+    return text.translate(_ROMANIAN_CEDILLAS)
+
+
+def tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(normalise(text))
+
+
+def strip_accents(word: str) -> str:
+    """The word as typed on a phone without accents: "què" -> "que", "ώρα" -> "ωρα"."""
+    decomposed = unicodedata.normalize("NFD", word)
+    return unicodedata.normalize("NFC", "".join(char for char in decomposed if not unicodedata.combining(char)))
+
+
+def _accent_stripper(words: list[str]) -> dict[int, str]:
+    """A str.translate table removing accents from every letter these words use."""
+    letters = set("".join(words))
+    return {ord(letter): strip_accents(letter) for letter in letters if not letter.isascii()}
+
+
+class _Table:
+    """(language, word) -> centibels, as sorted 64-bit keys: a word's hash mixed with its language's salt."""
+
+    def __init__(self, keys: list[np.ndarray], centibels: list[np.ndarray]):
+        all_keys = np.concatenate(keys)
+        order = np.argsort(all_keys)
+        self.keys = all_keys[order]
+        self.centibels = np.concatenate(centibels)[order]
+
+    def lookup(self, keys: np.ndarray, missing: np.ndarray) -> np.ndarray:
+        # Searching sorted keys walks the table in one direction, which keeps
+        # more of it in the processor's cache than searching them in any order.
+        flat = keys.ravel()
+        order = np.argsort(flat)
+        positions = np.empty_like(order)
+        positions[order] = np.minimum(np.searchsorted(self.keys, flat[order]), len(self.keys) - 1)
+        positions = positions.reshape(keys.shape)
+        return np.where(self.keys[positions] == keys, self.centibels[positions], missing)
+
+
+def _hashes(strings: list[str]) -> np.ndarray:
+    return np.fromiter(map(hash, strings), dtype=np.int64, count=len(strings))
+
+
+class WordModel:
+    """Word frequencies of every supported language, as typed and without accents."""
+
+    def __init__(self, codes: tuple[str, ...]):
+        files = available_languages("best")
+        rng = np.random.default_rng(0)
+        self._salts = dict(zip(codes, rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, len(codes))))
+        self._unlisted: dict[str, int] = {}
+        exact_keys, exact_centibels, plain_keys, plain_centibels = [], [], [], []
+        for code in codes:
+            bins = read_cBpack(files[code])
+            self._unlisted[code] = UNLISTED_IN_SMALL_LIST_CB if len(bins) <= _SMALL_LIST_BINS else UNLISTED_CB
+            words = [word for words in bins for word in words]
+            centibels = np.repeat(-np.arange(len(bins), dtype=np.int16), [len(words) for words in bins])
+            hashes = _hashes(words)
+            exact_keys.append(hashes ^ self._salts[code])
+            exact_centibels.append(centibels)
+            if LANGUAGES_BY_CODE[code].script in ACCENTED_SCRIPTS:
+                keys, summed = _accentless_frequencies(words, hashes, centibels)
+                plain_keys.append(keys ^ self._salts[code])
+                plain_centibels.append(summed)
+        self._exact = _Table(exact_keys, exact_centibels)
+        self._accentless = _Table(plain_keys, plain_centibels)
+
+    def _centibels(self, strings: list[str], codes: tuple[str, ...]) -> np.ndarray:
+        accents_optional = LANGUAGES_BY_CODE[codes[0]].script in ACCENTED_SCRIPTS
+        plain = [strip_accents(string) for string in strings] if accents_optional else strings
+        salts = np.array([self._salts[code] for code in codes], dtype=np.int64)
+        unlisted = np.array([self._unlisted[code] for code in codes], dtype=np.int16)
+        exact_keys = _hashes(strings)[:, None] ^ salts
+        plain_keys = _hashes(plain)[:, None] ^ salts
+        exact = self._exact.lookup(exact_keys, unlisted)
+        accented = np.array([p != s for p, s in zip(plain, strings)], dtype=bool)[:, None]
+        # A word without accents in the list is its own accentless form.
+        plain_listed = self._exact.lookup(plain_keys, unlisted) if accented.any() else exact
+        accentless = np.maximum(self._accentless.lookup(plain_keys, unlisted), plain_listed)
+        penalty = np.where(accented, WRONG_ACCENTS_CB, MISSING_ACCENTS_CB)
+        return np.maximum(exact, accentless - penalty)
+
+    def centibels(self, tokens: list[str], codes: tuple[str, ...]) -> np.ndarray:
+        """Per word (rows) and language (columns, all of one script), the word's frequency in centibels.
+
+        Elided and hyphenated words ("l'aigua", "fer-ho") count as the whole
+        word if the list has it, else as their rarest part.
+        """
+        strings: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for token in tokens:
+            parts = [part for part in _JOINERS.split(token) if part] if _JOINERS.search(token) else []
+            spans.append((len(strings), len(strings) + 1 + len(parts)))
+            strings += [token, *parts]
+        if not strings:
+            return np.zeros((0, len(codes)))
+        table = self._centibels(strings, codes)
+        rows = [
+            table[start] if end - start == 1 else np.maximum(table[start], table[start + 1 : end].min(axis=0))
+            for start, end in spans
+        ]
+        return np.array(rows, dtype=float)
+
+
+def _accentless_frequencies(words: list[str], hashes: np.ndarray, centibels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of the accentless forms that differ from some listed word, with their summed frequency.
+
+    "que" stands for "que", "què" and "qué" at once.
+    """
+    accented = np.fromiter((not word.isascii() for word in words), dtype=bool, count=len(words))
+    stripper = _accent_stripper([word for word, flag in zip(words, accented) if flag])
+    plain_hashes = hashes.copy()
+    plain_hashes[accented] = _hashes([word.translate(stripper) for word, flag in zip(words, accented) if flag])
+    differing = np.unique(plain_hashes[plain_hashes != hashes])
+    involved = np.isin(plain_hashes, differing)
+    keys, inverse = np.unique(plain_hashes[involved], return_inverse=True)
+    frequencies = np.bincount(inverse, weights=10.0 ** (centibels[involved] / 100))
+    return keys, np.round(100 * np.log10(frequencies)).astype(np.int16)
