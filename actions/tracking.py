@@ -8,6 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.conversation import Context, Turn
+from bot.handoff.protocol import TELEGRAM_CHANNEL
 from bot.language import Detection
 from bot.languages import normalise_code
 
@@ -18,9 +19,24 @@ def latest_detection(tracker: Tracker) -> Detection:
     return Detection.from_dict(tracker.latest_message.get("language"))
 
 
-def telegram_hint(tracker: Tracker) -> str | None:
+def _metadata(tracker: Tracker) -> dict:
     metadata = tracker.latest_message.get("metadata") or {}
-    return normalise_code(metadata.get("language_code")) if isinstance(metadata, dict) else None
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def telegram_hint(tracker: Tracker) -> str | None:
+    return normalise_code(_metadata(tracker).get("language_code"))
+
+
+def telegram_chat(tracker: Tracker) -> int | None:
+    """The Telegram chat the message came from; only there can a mediator take over."""
+    metadata = _metadata(tracker)
+    if metadata.get("channel") != TELEGRAM_CHANNEL:
+        return None
+    try:
+        return int(metadata["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def intent_of(tracker: Tracker) -> str | None:
@@ -46,6 +62,8 @@ def context_from(tracker: Tracker) -> Context:
         fallback_count=int(tracker.get_slot("fallback_count") or 0),
         pending_offer=tracker.get_slot("pending_offer"),
         chosen_language=tracker.get_slot("language") if language_chosen_now else None,
+        sender_id=tracker.sender_id,
+        chat_id=telegram_chat(tracker),
     )
 
 

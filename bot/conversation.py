@@ -13,6 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import replies
+from bot.handoff import availability, queue
+from bot.handoff.protocol import HANDOFF_KEY
+from bot.handoff.models import REASON_ASKED, REASON_FAILURES, REASON_SENSITIVE, REASON_UNSUPPORTED_LANGUAGE, REASONS, utcnow
 from bot.knowledge import answers
 from bot.knowledge.search import search
 from bot.language import Detection, likely_readable_language
@@ -20,7 +23,6 @@ from bot.languages import LANGUAGES_BY_CODE, LOCAL_LANGUAGE, is_supported
 from bot.replies import Reply, button, human_button, sentence, yes_no_buttons
 from bot.texts import say
 
-OFFER_HUMAN = "human"
 FAILURES_BEFORE_OFFERING_HUMAN = 2
 # A search hit this strong, and well ahead of the next, is answered directly.
 CONFIDENT_SEARCH_SCORE = 4.0
@@ -40,6 +42,8 @@ class Context:
     fallback_count: int = 0
     pending_offer: str | None = None
     chosen_language: str | None = None  # set on the turn the person picks a language
+    sender_id: str | None = None  # Rasa's conversation id
+    chat_id: int | None = None  # the Telegram chat, where a mediator can take over; None elsewhere
 
     @property
     def reply_language(self) -> str:
@@ -77,7 +81,7 @@ def answer_topic(session: Session, context: Context, topic_key: str) -> Turn:
         turn.replies.append(sentence("ask_municipality", language, topic_key, towns))
     if topic.sensitive:
         turn.replies.append(sentence("sensitive_offer", language, topic_key, yes_no_buttons(language)))
-        turn.slots["pending_offer"] = OFFER_HUMAN
+        turn.slots["pending_offer"] = REASON_SENSITIVE
     return turn
 
 
@@ -138,8 +142,32 @@ def choose_language(session: Session, context: Context) -> Turn:
 
 
 def request_human(session: Session, context: Context) -> Turn:
-    """Honest directions to a person: the mediation service, its hours and languages."""
+    """A person: a live mediator on Telegram when any is registered, else the mediation service's contact.
+
+    The reply carries ``{"handoff": {"request_id": N}}``: the gateway then
+    pauses the assistant and tells the mediators.
+    """
     language = context.reply_language
+    reason = context.pending_offer if context.pending_offer in REASONS else REASON_ASKED
+    waiting = availability.waiting_sentence(session, language, utcnow()) if context.chat_id is not None else None
+    if waiting is not None:
+        request, _ = queue.open_request(
+            session,
+            chat_id=context.chat_id,
+            sender_id=context.sender_id or str(context.chat_id),
+            language=context.language or context.detection.language,
+            reason=reason,
+            topic=context.topic,
+            municipality=context.municipality,
+        )
+        handoff = replies.reply(waiting, language, "handoff")
+        handoff["json_message"] = {HANDOFF_KEY: {"request_id": request.id}}
+        return Turn([handoff], {"pending_offer": None, "fallback_count": 0})
+    return contact_of_mediation_service(session, language)
+
+
+def contact_of_mediation_service(session: Session, language: str) -> Turn:
+    """Honest directions to a person where no live handoff is possible: the service, its hours and languages."""
     office = answers.mediation_office(session)
     if office is None:
         text = say("handoff_no_office", language, territory=answers.territory_name(session))
@@ -157,7 +185,7 @@ def request_human(session: Session, context: Context) -> Turn:
 
 
 def affirm(session: Session, context: Context) -> Turn:
-    if context.pending_offer == OFFER_HUMAN:
+    if context.pending_offer in REASONS:
         return request_human(session, context)
     return Turn([sentence("affirm_nothing_pending", context.reply_language, "affirm")])
 
@@ -176,7 +204,7 @@ def not_understood(session: Session, context: Context) -> Turn:
         menu = replies.language_menu(language, answer="language_unsupported")
         menu["text"] = say("language_unsupported", language)
         menu["buttons"] = menu["buttons"] + [human_button(language)]
-        return Turn([menu], {"pending_offer": OFFER_HUMAN})
+        return Turn([menu], {"pending_offer": REASON_UNSUPPORTED_LANGUAGE})
 
     hits = search(session, context.text, language)
     failures = context.fallback_count + 1
@@ -184,7 +212,7 @@ def not_understood(session: Session, context: Context) -> Turn:
         return answer_topic(session, context, hits[0].topic)
     if failures >= FAILURES_BEFORE_OFFERING_HUMAN:
         turn = Turn([sentence("offer_human_after_failures", language, "fallback", yes_no_buttons(language))])
-        turn.slots = {"fallback_count": 0, "pending_offer": OFFER_HUMAN}
+        turn.slots = {"fallback_count": 0, "pending_offer": REASON_FAILURES}
         return turn
     if hits:
         suggestions = []

@@ -5,6 +5,7 @@ import dataclasses
 import json
 
 from bot import conversation
+from bot.handoff.models import REASON_FAILURES, REASON_SENSITIVE
 from bot.conversation import Context
 from bot.knowledge import answers
 from bot.knowledge.database import engine_for, session_scope, upgrade_schema
@@ -53,8 +54,8 @@ def test_the_municipal_variant_is_answered_once_the_town_is_known(knowledge):
 def test_a_sensitive_topic_offers_a_person(knowledge):
     turn = conversation.answer_topic(knowledge, context("asylum"), "asylum")
     assert turn.replies[-1]["text"] == say("sensitive_offer", "en")
-    assert turn.slots["pending_offer"] == conversation.OFFER_HUMAN
-    after_yes = conversation.affirm(knowledge, context("yes", pending_offer=conversation.OFFER_HUMAN))
+    assert turn.slots["pending_offer"] == REASON_SENSITIVE
+    after_yes = conversation.affirm(knowledge, context("yes", pending_offer=REASON_SENSITIVE))
     assert after_yes.replies[0]["answer"] == "handoff"
 
 
@@ -97,7 +98,7 @@ def test_two_failures_in_a_row_offer_a_person(knowledge):
     assert first.slots["fallback_count"] == 1
     second = conversation.not_understood(knowledge, context("zzqx blorp", "en", fallback_count=1))
     assert second.replies[0]["text"] == say("offer_human_after_failures", "en")
-    assert second.slots["pending_offer"] == conversation.OFFER_HUMAN
+    assert second.slots["pending_offer"] == REASON_FAILURES
 
 
 def test_text_without_letters_is_asked_for_in_words(knowledge):
@@ -113,7 +114,7 @@ def test_an_unsupported_script_gets_the_menu_and_a_person_in_a_readable_language
     assert "/request_human" in payloads and sum(p.startswith("/choose_language") for p in payloads) == 12
 
 
-def test_request_human_is_answered_honestly_with_the_mediation_service(knowledge):
+def test_outside_telegram_a_person_is_the_mediation_service_contact(knowledge):
     turn = conversation.request_human(knowledge, context("persona", "es"))
     office = answers.mediation_office(knowledge)
     assert office is not None and office.name in turn.replies[0]["text"]

@@ -106,7 +106,7 @@ async def test_small_talk_and_request_human():
 
 
 async def test_yes_after_an_offer_of_a_person_hands_off():
-    messages, slots = await run(ActionAffirm(), tracker("yes", "affirm", language="en", pending_offer="human"))
+    messages, slots = await run(ActionAffirm(), tracker("yes", "affirm", language="en", pending_offer="failures"))
     assert messages[0]["answer"] == "handoff" and slots["pending_offer"] is None
 
 
