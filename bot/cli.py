@@ -6,8 +6,10 @@ import logging
 import sys
 
 from bot import evaluation, local_chat, privacy, stack
+from bot.handoff import mediators
 from bot.knowledge import cli as knowledge_cli
 from bot.language import cli as language_cli
+from bot.telegram import app as telegram_app
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     local_chat.register(subparsers)
     stack.register(subparsers)
     privacy.register(subparsers)
+    mediators.register(subparsers)
+    telegram_app.register(subparsers)
     return parser
 
 

@@ -92,10 +92,14 @@ def rasa_server_command(model: str, port: int, endpoints: str = "endpoints.yml")
     return [rasa, "run", "--enable-api", "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml", "--port", str(port), "--interface", "127.0.0.1"]
 
 
+def gateway_command() -> list[str]:
+    return [sys.executable, "-m", "bot.cli", "telegram"]
+
+
 def _purge_expired_conversations() -> None:
-    deleted = privacy.purge_older_than(privacy.tracker_database_url(), privacy.retention_days())
+    deleted = privacy.purge_all(privacy.retention_days())
     if deleted:
-        print(f"deleted {deleted} stored event(s) older than {privacy.retention_days()} days", flush=True)
+        print(f"deleted {deleted} stored record(s) older than {privacy.retention_days()} days", flush=True)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -108,6 +112,12 @@ def _run(args: argparse.Namespace) -> int:
             processes.append(rasa)
             wait_until_up(f"http://127.0.0.1:{RASA_PORT}/status", rasa, "the Rasa server")
             print(f"Rasa ready on http://127.0.0.1:{RASA_PORT} (logs in var/logs/)", flush=True)
+            if os.environ.get("TELEGRAM_BOT_TOKEN"):
+                gateway = start(gateway_command(), "telegram")
+                processes.append(gateway)
+                print("Telegram gateway started (logs in var/logs/telegram.log)", flush=True)
+                if not args.no_chat:
+                    print("the local chat is open too; Ctrl-C stops everything", flush=True)
             if args.no_chat:
                 rasa.wait()
                 return rasa.returncode or 0

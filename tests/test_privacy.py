@@ -36,7 +36,7 @@ async def test_forget_erases_one_conversation(tmp_path, monkeypatch, capsys):
     store = await store_conversations(db)
     monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{db}")
     assert main(["privacy", "forget", "new-chat"]) == 0
-    assert "deleted 2 stored event(s)" in capsys.readouterr().out
+    assert "deleted 2 stored record(s)" in capsys.readouterr().out
     assert (await store.retrieve("new-chat")) is None or not (await store.retrieve("new-chat")).events
     assert len((await store.retrieve("old-chat")).events) == 2
 

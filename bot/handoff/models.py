@@ -112,6 +112,7 @@ class TranscriptMessage(Base):
     author = Column(String(16), nullable=False)
     kind = Column(String(16), nullable=False)  # text, photo, voice, document, sticker, ...
     text = Column(Text, nullable=True)  # the text or caption
+    chat_message_id = Column(BigInteger, nullable=True)  # the newcomer's message, to copy media to the group later
     group_message_id = Column(BigInteger, nullable=True, index=True)
     relayed = Column(Boolean, nullable=False, default=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -114,9 +114,19 @@ def close(session: Session, request: HandoffRequest, status: str = ENDED) -> Non
 
 
 def record(
-    session: Session, request: HandoffRequest, author: str, kind: str, text: str | None, group_message_id: int | None = None, relayed: bool = False
+    session: Session,
+    request: HandoffRequest,
+    author: str,
+    kind: str,
+    text: str | None,
+    *,
+    chat_message_id: int | None = None,
+    group_message_id: int | None = None,
+    relayed: bool = False,
 ) -> TranscriptMessage:
-    message = TranscriptMessage(request_id=request.id, author=author, kind=kind, text=text, group_message_id=group_message_id, relayed=relayed)
+    message = TranscriptMessage(
+        request_id=request.id, author=author, kind=kind, text=text, chat_message_id=chat_message_id, group_message_id=group_message_id, relayed=relayed
+    )
     session.add(message)
     session.flush()
     return message

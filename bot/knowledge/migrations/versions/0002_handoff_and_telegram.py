@@ -107,6 +107,7 @@ def upgrade() -> None:
     sa.Column('author', sa.String(length=16), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('text', sa.Text(), nullable=True),
+    sa.Column('chat_message_id', sa.BigInteger(), nullable=True),
     sa.Column('group_message_id', sa.BigInteger(), nullable=True),
     sa.Column('relayed', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,125 @@
+"""The python-telegram-bot application: handlers wired to the gateway, polling or webhook.
+
+`acollida telegram` runs it; `acollida run` starts it with the rest of the
+stack when TELEGRAM_BOT_TOKEN is set.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from sqlalchemy import select
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+
+from bot.handoff.models import Mediator
+from bot.knowledge.database import session_scope, upgrade_schema, engine_for
+from bot.telegram.config import ConfigurationError, GatewayConfig, from_environment
+from bot.telegram.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+MEDIA = (
+    filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE | filters.Document.ALL | filters.Sticker.ALL
+    | filters.LOCATION | filters.CONTACT
+)
+# Commands shown in Telegram's menu; the names are the same in every language.
+COMMANDS = [
+    BotCommand("start", "Start / Inici / Inicio / ابدأ"),
+    BotCommand("language", "Language / Idioma / اللغة"),
+    BotCommand("help", "Help / Ajuda / Ayuda / مساعدة"),
+    BotCommand("human", "A person / Una persona / شخص"),
+    BotCommand("mydata", "My data / Les meves dades / بياناتي"),
+    BotCommand("forget", "Erase my data / Esborrar / حذف بياناتي"),
+]
+
+
+def build_application(config: GatewayConfig) -> tuple[Application, Gateway]:
+    gateway = Gateway(config)
+    builder = (
+        Application.builder()
+        .token(config.token)
+        # Telegram's flood limits: PTB's limiter spaces the calls and waits out RetryAfter.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Chats are handled side by side; the gateway keeps each chat in order.
+        .concurrent_updates(32)
+        .post_init(lambda application: _started(application, gateway))
+        .post_shutdown(lambda application: gateway.stop())
+    )
+    if config.base_url:
+        builder = builder.base_url(config.base_url).base_file_url(file_url_for(config.base_url))
+    application = builder.build()
+    add_handlers(application, gateway)
+    return application, gateway
+
+
+def file_url_for(base_url: str) -> str:
+    """PTB's base_url ends in /bot (https://api.telegram.org/bot); files are served under /file/bot."""
+    root = base_url.rstrip("/")
+    return root[: -len("/bot")] + "/file/bot" if root.endswith("/bot") else root + "/file"
+
+
+async def _started(application: Application, gateway: Gateway) -> None:
+    await gateway.start(application.bot)
+    await application.bot.set_my_commands(COMMANDS)
+
+
+def add_handlers(application: Application, gateway: Gateway) -> None:
+    mediators_group = filters.Chat(gateway.config.mediator_chat_id) if gateway.config.mediator_chat_id is not None else filters.NONE
+    newcomers = (filters.ChatType.PRIVATE | filters.ChatType.GROUPS) & ~mediators_group
+    application.add_handler(TypeHandler(Update, gateway.record_update), group=-1)
+    application.add_handler(CallbackQueryHandler(gateway.mediation.on_callback, pattern=r"^(take|end|release):\d+$"))
+    application.add_handler(MessageHandler(mediators_group & ~filters.StatusUpdate.ALL, gateway.mediation.on_group_message))
+    for name, callback in (
+        ("start", gateway.on_start),
+        ("language", gateway.on_language),
+        ("help", gateway.on_help),
+        ("human", gateway.on_human),
+        ("mydata", gateway.on_mydata),
+        ("forget", gateway.on_forget),
+    ):
+        application.add_handler(CommandHandler(name, callback, filters=newcomers))
+    application.add_handler(MessageHandler(newcomers & filters.TEXT & ~filters.COMMAND, gateway.on_text))
+    application.add_handler(MessageHandler(newcomers & MEDIA, gateway.on_media))
+    application.add_handler(CallbackQueryHandler(gateway.on_callback))
+
+
+def check_ready(config: GatewayConfig) -> None:
+    """Refuses to start a gateway that would promise newcomers a mediator it cannot reach."""
+    upgrade_schema(config.database_url)
+    with session_scope(engine_for(config.database_url)) as session:
+        registered = session.execute(select(Mediator.id)).first() is not None
+    if registered and config.mediator_chat_id is None:
+        raise ConfigurationError("mediators are registered but TELEGRAM_MEDIATOR_CHAT_ID is not set: set it to the mediators' group id")
+
+
+def run(config: GatewayConfig) -> None:
+    check_ready(config)
+    application, _ = build_application(config)
+    if config.webhook_mode:
+        application.run_webhook(
+            listen=config.webhook_listen,
+            port=config.webhook_port,
+            url_path="telegram",
+            webhook_url=config.webhook_url,
+            secret_token=config.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("telegram", help="run the Telegram gateway (TELEGRAM_BOT_TOKEN, see README)")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        config = from_environment()
+        run(config)
+    except ConfigurationError as error:
+        print(f"cannot start the Telegram gateway: {error}", file=sys.stderr)
+        return 2
+    return 0
