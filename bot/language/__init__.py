@@ -8,6 +8,6 @@ near-ties. Unsure or unsupported text is ``und``.
 """
 from bot.language.conversation import likely_readable_language, resolve_conversation_language
 from bot.language.detection import Detection
-from bot.language.detector import detect
+from bot.language.detector import detect, warm_up
 
-__all__ = ["Detection", "detect", "likely_readable_language", "resolve_conversation_language"]
+__all__ = ["Detection", "detect", "likely_readable_language", "resolve_conversation_language", "warm_up"]

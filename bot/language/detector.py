@@ -132,6 +132,11 @@ def models() -> _Models:
     return _models
 
 
+def warm_up() -> None:
+    """Load every model now (a few seconds), so the first message does not wait for them."""
+    models()
+
+
 def without_noise(text: str) -> str:
     """The start of the text without links, addresses, mentions and hashtags, which are in no language.
 

@@ -5,6 +5,7 @@ so no table of code-point ranges is needed.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -76,6 +77,18 @@ class ScriptProfile:
         return self.unicode_script if self.unicode_script in SUPPORTED_SCRIPTS else OTHER
 
 
+# Latin letters come into messages written in other scripts all the time:
+# an address ("Я живу на Carrer de Mallorca 245"), a name, a brand, an English
+# term or some boilerplate pasted along. The reverse is rarer: whoever types a
+# few words in Cyrillic, Greek or Arabic letters chose that keyboard, and
+# reads that script. So a supported non-Latin script with at least this many
+# words, and this share of the words, names the message even where Latin
+# letters are more. A name alone ("I need help, Ахмед Петров") is not enough.
+NON_LATIN_MIN_WORDS = 2
+NON_LATIN_MIN_SHARE = 1 / 3
+_WORD = re.compile(r"[^\W\d_]+")
+
+
 def script_profile(text: str) -> ScriptProfile:
     counts: Counter[str] = Counter()
     for char, times in Counter(text).items():
@@ -85,7 +98,19 @@ def script_profile(text: str) -> ScriptProfile:
     if not counts:
         return ScriptProfile("", 0)
     unicode_script, letters = counts.most_common(1)[0]
+    if unicode_script == "Latin" and any(script in SUPPORTED_SCRIPTS and script != "Latin" for script in counts):
+        words = Counter(_word_script(word) for word in _WORD.findall(text))
+        total = sum(words.values())
+        for script, count in words.most_common():
+            if script in SUPPORTED_SCRIPTS and script != "Latin" and count >= max(NON_LATIN_MIN_WORDS, NON_LATIN_MIN_SHARE * total):
+                return ScriptProfile(script, counts[script])
     return ScriptProfile(unicode_script, letters)
+
+
+def _word_script(word: str) -> str | None:
+    """The script of a word's letters, None for a word mixing scripts or without any."""
+    scripts = {letter_script(char) for char in word}
+    return scripts.pop() if len(scripts) == 1 else None
 
 
 def keep_script(text: str, unicode_script: str) -> str:

@@ -147,3 +147,18 @@ def test_stored_detections_that_make_no_sense_read_as_undetermined_or_empty(data
     assert detection.confidence == 0.0
     assert detection.scores == {}
     assert Detection.from_dict(None) == Detection("und", 0.0, "None", {})
+
+
+def test_warm_up_loads_the_models_once():
+    from bot.language import detector, warm_up
+
+    warm_up()
+    loaded = detector._models
+    assert loaded is not None
+    warm_up()
+    assert detector._models is loaded
+
+
+def test_a_message_in_cyrillic_with_a_latin_address_is_read_in_its_own_script():
+    detection = detect("Мне нужна помощь, я живу на Carrer de Mallorca 245, Barcelona")
+    assert (detection.language, detection.script) == ("ru", "Cyrillic")

@@ -39,6 +39,19 @@ def test_the_script_with_most_letters_wins_in_mixed_text():
     assert script_profile("I need help with my NIE ok").script == "Latin"
 
 
+def test_a_few_words_in_a_non_latin_script_name_a_message_with_more_latin_letters():
+    # Addresses, names and English terms come in Latin letters into messages in other scripts.
+    assert script_profile("Я живу на Carrer de Mallorca 245, Barcelona").script == "Cyrillic"
+    assert script_profile("Ζω στην Carrer de Sants 12, Barcelona").script == "Greek"
+    assert script_profile("Appointment at Hospital Clínic کب ہے میری").script == "Arabic"
+
+
+def test_a_name_in_another_script_does_not_outvote_a_latin_message():
+    assert script_profile("I need help with the NIE please, Ахмед Петров").script == "Latin"
+    assert script_profile("Hello شكرا friend, how are you").script == "Latin"
+    assert script_profile("My name is Иван, I need help").script == "Latin"
+
+
 def test_letters_that_are_not_of_a_script_are_ignored():
     assert letter_script("ª") is None
     assert letter_script("7") is None
