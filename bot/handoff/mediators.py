@@ -49,7 +49,7 @@ def read_registration(telegram_user_id: int, name: str, languages: str, working_
     if not name:
         raise ValueError("the name must not be empty: it is the first name newcomers see")
     # Mediators may speak languages the assistant does not (Tigrinya, Wolof...): any ISO code is welcome.
-    codes = [normalise_code(code) or code.strip().lower() for code in languages.split(",") if code.strip()]
+    codes = [normalise_code(code.strip()) or "" for code in languages.split(",") if code.strip()]
     unknown = [code for code in codes if not re.fullmatch(r"[a-z]{2,3}", code)]
     if not codes or unknown:
         raise ValueError(f"languages are ISO 639-1 codes separated by commas, like 'ar,fr,es' (not understood: {', '.join(unknown) or 'nothing given'})")

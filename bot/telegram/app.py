@@ -6,8 +6,12 @@ stack when TELEGRAM_BOT_TOKEN is set.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
+import signal
 import sys
+from typing import AsyncIterator
 
 from sqlalchemy import select
 from telegram import BotCommand, Update
@@ -19,6 +23,8 @@ from bot.telegram.config import ConfigurationError, GatewayConfig, from_environm
 from bot.telegram.gateway import Gateway
 
 log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "telegram"
 
 MEDIA = (
     filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE | filters.Document.ALL | filters.Sticker.ALL
@@ -44,8 +50,6 @@ def build_application(config: GatewayConfig) -> tuple[Application, Gateway]:
         .rate_limiter(AIORateLimiter(max_retries=3))
         # Chats are handled side by side; the gateway keeps each chat in order.
         .concurrent_updates(32)
-        .post_init(lambda application: _started(application, gateway))
-        .post_shutdown(lambda application: gateway.stop())
     )
     if config.base_url:
         builder = builder.base_url(config.base_url).base_file_url(file_url_for(config.base_url))
@@ -58,11 +62,6 @@ def file_url_for(base_url: str) -> str:
     """PTB's base_url ends in /bot (https://api.telegram.org/bot); files are served under /file/bot."""
     root = base_url.rstrip("/")
     return root[: -len("/bot")] + "/file/bot" if root.endswith("/bot") else root + "/file"
-
-
-async def _started(application: Application, gateway: Gateway) -> None:
-    await gateway.start(application.bot)
-    await application.bot.set_my_commands(COMMANDS)
 
 
 def add_handlers(application: Application, gateway: Gateway) -> None:
@@ -94,20 +93,47 @@ def check_ready(config: GatewayConfig) -> None:
         raise ConfigurationError("mediators are registered but TELEGRAM_MEDIATOR_CHAT_ID is not set: set it to the mediators' group id")
 
 
+@contextlib.asynccontextmanager
+async def running(config: GatewayConfig) -> AsyncIterator[Gateway]:
+    """The gateway receiving updates (webhook or polling) until the block ends; the tests use this too."""
+    application, gateway = build_application(config)
+    async with application:
+        await gateway.start(application.bot)
+        await application.bot.set_my_commands(COMMANDS)
+        await application.start()
+        if config.webhook_mode:
+            # PTB's webhook server answers 403 to a request without the right secret token.
+            await application.updater.start_webhook(
+                listen=config.webhook_listen,
+                port=config.webhook_port,
+                url_path=WEBHOOK_PATH,
+                webhook_url=config.webhook_url,
+                secret_token=config.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=config.poll_timeout)
+        try:
+            yield gateway
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await gateway.stop()
+
+
+async def _serve_until_stopped(config: GatewayConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with running(config):
+        log.warning("Telegram gateway running (%s)", "webhook" if config.webhook_mode else "polling")
+        await stop.wait()
+
+
 def run(config: GatewayConfig) -> None:
     check_ready(config)
-    application, _ = build_application(config)
-    if config.webhook_mode:
-        application.run_webhook(
-            listen=config.webhook_listen,
-            port=config.webhook_port,
-            url_path="telegram",
-            webhook_url=config.webhook_url,
-            secret_token=config.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    asyncio.run(_serve_until_stopped(config))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

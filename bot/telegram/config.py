@@ -28,6 +28,7 @@ class GatewayConfig:
     rasa_token: str | None = None
     action_health_url: str | None = DEFAULT_ACTION_HEALTH_URL
     rasa_timeout: float = 30.0
+    poll_timeout: int = 30  # long polling: seconds Telegram holds getUpdates open
     database_url: str = field(default_factory=settings.database_url)
     tracker_database_url: str = field(default_factory=privacy.tracker_database_url)
     retention_days: int = field(default_factory=privacy.retention_days)

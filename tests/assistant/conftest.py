@@ -1,14 +1,17 @@
 """The trained assistant: the test model, a real action server and an agent."""
 from __future__ import annotations
 
+import contextlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import pytest_asyncio
 
 from bot.evaluation import free_port
-from bot.stack import action_server
+from bot.stack import action_server, rasa_server_command, start, stop, wait_until_up
 
 TEST_MODEL = Path(os.environ.get("ACOLLIDA_TEST_MODEL", "models/acollida.tar.gz"))
 
@@ -40,3 +43,43 @@ async def agent(test_model, action_url):
     from rasa.utils.endpoints import EndpointConfig
 
     return await load_agent(model_path=test_model, endpoints=AvailableEndpoints(action=EndpointConfig(url=action_url)))
+
+
+@dataclass
+class RasaServer:
+    url: str
+    tracker_database_url: str
+    port: int
+    endpoints: Path
+
+
+def rasa_endpoints(folder: Path, action_url: str) -> Path:
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "{action_url}"\ntracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{folder / "tracker.db"}"\n',
+        encoding="utf-8",
+    )
+    return endpoints
+
+
+@contextlib.contextmanager
+def running_rasa(model: str, endpoints: Path, port: int) -> Iterator[RasaServer]:
+    """A real `rasa run --enable-api` with the REST channel, as `acollida run` starts it."""
+    process = start(rasa_server_command(model, port, str(endpoints)), f"rasa-test-{port}")
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/status", process, "the Rasa server")
+        yield RasaServer(f"http://127.0.0.1:{port}", f"sqlite:///{endpoints.parent / 'tracker.db'}", port, endpoints)
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def rasa_server(test_model, action_url, tmp_path_factory) -> Iterator[RasaServer]:
+    endpoints = rasa_endpoints(tmp_path_factory.mktemp("rasa"), action_url)
+    with running_rasa(test_model, endpoints, free_port()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def rasa_url(rasa_server) -> str:
+    return rasa_server.url

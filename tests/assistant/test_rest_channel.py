@@ -3,29 +3,9 @@ from __future__ import annotations
 
 import requests
 
-from bot.evaluation import free_port
 from bot.knowledge import answers
 from bot.texts import say
 from bot.local_chat import run_chat
-from bot.stack import rasa_server_command, start, stop, wait_until_up
-
-import pytest
-
-
-@pytest.fixture(scope="module")
-def rasa_url(test_model, action_url, tmp_path_factory):
-    endpoints = tmp_path_factory.mktemp("rasa") / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "{action_url}"\ntracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{endpoints.parent / "tracker.db"}"\n',
-        encoding="utf-8",
-    )
-    port = free_port()
-    process = start(rasa_server_command(test_model, port, str(endpoints)), "rasa-test")
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/status", process, "the Rasa server")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
 
 
 def test_the_telegram_language_code_reaches_the_detector(rasa_url):

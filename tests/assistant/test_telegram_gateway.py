@@ -1,0 +1,298 @@
+"""The Telegram gateway end to end: real python-telegram-bot, a fake Bot API on loopback, the trained assistant.
+
+Rasa (`rasa run --enable-api`), the action server and the gateway run as in
+production; only Telegram is the fake from tests/telegram/fake_bot_api.py.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from typing import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.evaluation import free_port
+from bot.handoff import mediators, queue
+from bot.handoff.models import CLAIMED, ENDED, HandoffRequest, Newcomer
+from bot.knowledge import answers
+from bot.knowledge.database import engine_for, session_scope
+from bot import privacy
+from bot.telegram.app import running
+from bot.telegram.config import GatewayConfig
+from bot.texts import say
+from tests.assistant.conftest import rasa_endpoints, running_rasa
+from tests.telegram.fake_bot_api import FakeBotAPI
+
+pytestmark = pytest.mark.model
+
+ALWAYS = "mon-sun 00:00-23:59"
+MEDIATORS_GROUP = -100_777
+
+
+@pytest.fixture
+def fake():
+    api = FakeBotAPI()
+    api.start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def mediators_group(fake):
+    return fake.group(MEDIATORS_GROUP, "Mediadors Osona")
+
+
+@pytest.fixture
+def registered(knowledge_url):
+    """Two mediators on duty: Aisha (Arabic, French) and Olena (Ukrainian, Russian, Arabic)."""
+    engine = engine_for(knowledge_url)
+    with session_scope(engine) as session:
+        for user_id, name, languages in ((9001, "Aisha", "ar,fr"), (9002, "Olena", "uk,ru,ar")):
+            mediators.register_mediator(session, mediators.read_registration(user_id, name, languages, ALWAYS))
+    yield {"Aisha": 9001, "Olena": 9002}
+    with session_scope(engine) as session:
+        for mediator in mediators.all_mediators(session):
+            session.delete(mediator)
+
+
+def config_for(fake, rasa_server, action_url, knowledge_url, **overrides) -> GatewayConfig:
+    values = dict(
+        token=fake.token,
+        base_url=fake.base_url,
+        mediator_chat_id=MEDIATORS_GROUP,
+        rasa_url=rasa_server.url,
+        action_health_url=action_url.replace("/webhook", "/health"),
+        database_url=knowledge_url,
+        tracker_database_url=rasa_server.tracker_database_url,
+        tick=dt.timedelta(seconds=0.2),
+        poll_timeout=1,
+        rasa_timeout=60,
+    )
+    values.update(overrides)
+    return GatewayConfig(**values)
+
+
+@pytest.fixture
+def config(fake, mediators_group, rasa_server, action_url, knowledge_url) -> GatewayConfig:
+    return config_for(fake, rasa_server, action_url, knowledge_url)
+
+
+def buttons_of(message: dict) -> list[tuple[str, str]]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [(button["text"], button.get("callback_data", "")) for row in rows for button in row]
+
+
+def message_with_button(messages: list[dict], prefix: str) -> dict | None:
+    return next((m for m in reversed(messages) if any(data.startswith(prefix) for _, data in buttons_of(m))), None)
+
+
+async def texts_after(fake, chat, count_before: int, at_least: int = 1, timeout: float = 60) -> list[str]:
+    messages = await fake.async_wait_for_messages(chat, count_before + at_least, timeout=timeout)
+    return [m.get("text") or "" for m in messages[count_before:]]
+
+
+def tracker(rasa_server, chat_id: int) -> dict:
+    return httpx.get(f"{rasa_server.url}/conversations/{chat_id}/tracker", timeout=30).json()
+
+
+def user_texts_in_rasa(rasa_server, chat_id: int) -> list[str]:
+    return [e["text"] for e in tracker(rasa_server, chat_id)["events"] if e["event"] == "user"]
+
+
+def request_of(knowledge_url, chat_id: int) -> HandoffRequest | None:
+    with session_scope(engine_for(knowledge_url)) as session:
+        return session.execute(
+            select(HandoffRequest).where(HandoffRequest.chat_id == chat_id).order_by(HandoffRequest.id.desc())
+        ).scalars().first()
+
+
+async def ask_for_a_person(fake, newcomer, mediators_group, text="/human") -> tuple[int, dict]:
+    """The newcomer asks; returns the request id and its announcement in the mediators' group."""
+    fake.user_sends(newcomer, newcomer, text)
+    announcement = await fake.async_wait_for(lambda: message_with_button(fake.messages_to(mediators_group), "take:"), timeout=60)
+    request_id = int(next(data for _, data in buttons_of(announcement) if data.startswith("take:")).split(":")[1])
+    return request_id, announcement
+
+
+async def test_arabic_question_handoff_both_ways_and_back_to_the_bot(fake, mediators_group, registered, config, rasa_server, knowledge, knowledge_url):
+    newcomer = fake.private_chat(5001, "Karim", language_code="ar")
+    aisha = fake.user(registered["Aisha"], "Aisha", language_code="ca")
+    article = answers.find_article(knowledge, "health_card", ["ar"], None).article
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "كيف أحصل على البطاقة الصحية؟")
+        replies = await texts_after(fake, newcomer, 0)
+        assert article.title in replies[0] and any(say("button_details", "ar") == t for t, _ in buttons_of(fake.messages_to(newcomer)[0]))
+
+        before = len(fake.messages_to(newcomer))
+        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group)
+        told = await texts_after(fake, newcomer, before)
+        assert told[0] == say("handoff_on_duty", "ar", names="Aisha, Olena")
+        assert f"#{request_id}" in announcement["text"] and "ar (Arabic)" in announcement["text"] and "Aisha" in announcement["text"]
+        assert "كيف أحصل على البطاقة الصحية؟" in announcement["text"]  # the last messages go with it
+        assert (await fake.async_wait_for(lambda: tracker(rasa_server, newcomer.id)["paused"], timeout=10)) is True
+
+        before = len(fake.messages_to(newcomer))
+        fake.user_presses(mediators_group, aisha, announcement["message_id"], f"take:{request_id}")
+        assert (await texts_after(fake, newcomer, before))[0] == say("handoff_claimed", "ar", name="Aisha")
+
+        rasa_heard = len(user_texts_in_rasa(rasa_server, newcomer.id))
+        group_before = len(fake.messages_to(mediators_group))
+        fake.user_sends(newcomer, newcomer, "أحتاج مساعدة مع الأوراق")
+        relayed = await fake.async_wait_for(
+            lambda: [m for m in fake.messages_to(mediators_group)[group_before:] if "أحتاج مساعدة مع الأوراق" in (m.get("text") or "")], timeout=20
+        )
+        assert relayed[0]["text"].startswith(f"👤 #{request_id}")
+
+        before = len(fake.messages_to(newcomer))
+        fake.user_sends(mediators_group, aisha, "مرحبا، أنا عائشة. كيف يمكنني مساعدتك؟", reply_to_message_id=relayed[0]["message_id"])
+        assert (await texts_after(fake, newcomer, before))[0] == "👤 Aisha: مرحبا، أنا عائشة. كيف يمكنني مساعدتك؟"
+        assert len(user_texts_in_rasa(rasa_server, newcomer.id)) == rasa_heard  # the bot never saw the handoff
+
+        before = len(fake.messages_to(newcomer))
+        fake.user_sends(mediators_group, aisha, "/end", reply_to_message_id=relayed[0]["message_id"])
+        ended = (await fake.async_wait_for_messages(newcomer, before + 1, timeout=20))[before]
+        assert ended["text"] == say("handoff_ended", "ar") and len(buttons_of(ended)) == 2
+        assert (await fake.async_wait_for(lambda: not tracker(rasa_server, newcomer.id)["paused"], timeout=10)) is True
+        assert request_of(knowledge_url, newcomer.id).status == ENDED
+
+        fake.user_presses(newcomer, newcomer, ended["message_id"], buttons_of(ended)[0][1])
+        assert (await texts_after(fake, newcomer, before + 1))[0] == say("feedback_thanks", "ar")
+        assert (await fake.async_wait_for(lambda: request_of(knowledge_url, newcomer.id).feedback, timeout=10)) == "useful"
+
+        school = answers.find_article(knowledge, "school_enrollment", ["ar"], None).article
+        before = len(fake.messages_to(newcomer))
+        fake.user_sends(newcomer, newcomer, "أريد تسجيل ابني في المدرسة")
+        assert school.title in (await texts_after(fake, newcomer, before))[0]
+
+
+async def test_two_mediators_take_at_once_and_one_wins(fake, mediators_group, registered, config, knowledge_url):
+    newcomer = fake.private_chat(5002, "Oksana", language_code="uk")
+    aisha = fake.user(registered["Aisha"], "Aisha")
+    olena = fake.user(registered["Olena"], "Olena")
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "Привіт")
+        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
+        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group)
+        before = len(fake.messages_to(newcomer))
+        first = fake.user_presses(mediators_group, aisha, announcement["message_id"], f"take:{request_id}")
+        second = fake.user_presses(mediators_group, olena, announcement["message_id"], f"take:{request_id}")
+        answers_ = await fake.async_wait_for(lambda: len(fake.calls_of("answerCallbackQuery")) >= 2 and fake.calls_of("answerCallbackQuery"), timeout=20)
+        by_query = {call["callback_query_id"]: call.get("text", "") for call in answers_}
+        assert sorted("is yours" in by_query[q] for q in (first, second)) == [False, True]
+        assert any("already taken" in by_query[q] for q in (first, second))
+        await asyncio.sleep(1)
+        claimed = [t for t in (m.get("text") for m in fake.messages_to(newcomer)[before:]) if t and "Aisha" in t or t and "Olena" in t]
+        assert len(claimed) == 1
+        request = request_of(knowledge_url, newcomer.id)
+        assert request.status == CLAIMED
+
+
+async def test_a_gateway_restart_mid_handoff_loses_nothing(fake, mediators_group, registered, config, rasa_server, knowledge_url):
+    newcomer = fake.private_chat(5003, "Ana", language_code="ro")
+    aisha = fake.user(registered["Aisha"], "Aisha")
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "Bună ziua, am nevoie de ajutor")
+        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
+        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group)
+        fake.user_presses(mediators_group, aisha, announcement["message_id"], f"take:{request_id}")
+        await fake.async_wait_for(lambda: request_of(knowledge_url, newcomer.id).status == CLAIMED, timeout=20)
+    # The gateway is down: the newcomer writes; Telegram keeps the update.
+    group_before = len(fake.messages_to(mediators_group))
+    fake.user_sends(newcomer, newcomer, "Mai sunteți acolo?")
+    async with running(config):
+        relayed = await fake.async_wait_for(
+            lambda: [m for m in fake.messages_to(mediators_group)[group_before:] if "Mai sunteți acolo?" in (m.get("text") or "")], timeout=30
+        )
+        before = len(fake.messages_to(newcomer))
+        fake.user_sends(mediators_group, aisha, "Da, sunt aici.", reply_to_message_id=relayed[0]["message_id"])
+        assert (await texts_after(fake, newcomer, before))[0] == "👤 Aisha: Da, sunt aici."
+    assert "Mai sunteți acolo?" not in user_texts_in_rasa(rasa_server, newcomer.id)
+
+
+async def test_when_rasa_is_down_the_newcomer_is_told_and_answered_once_it_is_back(
+    fake, mediators_group, action_url, knowledge_url, test_model, tmp_path, knowledge
+):
+    port = free_port()
+    endpoints = rasa_endpoints(tmp_path, action_url)
+    down = type("Down", (), {"url": f"http://127.0.0.1:{port}", "tracker_database_url": f"sqlite:///{tmp_path / 'tracker.db'}"})
+    config = config_for(fake, down, action_url, knowledge_url)
+    newcomer = fake.private_chat(5004, "Lucía", language_code="es")
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "tarjeta sanitaria")
+        assert (await texts_after(fake, newcomer, 0, timeout=20))[0] == say("assistant_unavailable", "es")
+        fake.user_sends(newcomer, newcomer, "gracias")
+        await asyncio.sleep(1)
+        assert len(fake.messages_to(newcomer)) == 1  # told once per outage, not per message
+        with running_rasa(test_model, endpoints, port):
+            article = answers.find_article(knowledge, "health_card", ["es"], None).article
+            texts = await texts_after(fake, newcomer, 1, at_least=2, timeout=60)
+            assert article.title in texts[0]
+            assert texts[-1] == say("thanks", "es")
+
+
+async def test_forget_erases_conversation_profile_and_handoffs_after_confirmation(
+    fake, mediators_group, registered, config, rasa_server, knowledge_url
+):
+    newcomer = fake.private_chat(5005, "Pierre", language_code="fr")
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "Bonjour, je cherche un cours de catalan")
+        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
+        request_id, _ = await ask_for_a_person(fake, newcomer, mediators_group)
+        before = len(fake.messages_to(newcomer))
+        fake.user_sends(newcomer, newcomer, "/mydata")
+        shown = "\n".join(await texts_after(fake, newcomer, before, at_least=2))
+        assert "Bonjour, je cherche un cours de catalan" in shown
+
+        before = len(fake.messages_to(newcomer))
+        fake.user_sends(newcomer, newcomer, "/forget")
+        confirm = (await fake.async_wait_for_messages(newcomer, before + 1, timeout=20))[before]
+        assert confirm["text"] == say("forget_confirm", "fr")
+        fake.user_presses(newcomer, newcomer, confirm["message_id"], "forget:yes")
+        assert (await texts_after(fake, newcomer, before + 1))[0] == say("forget_done", "fr")
+
+    assert privacy.user_messages(rasa_server.tracker_database_url, str(newcomer.id)) == []
+    with session_scope(engine_for(knowledge_url)) as session:
+        assert session.get(Newcomer, newcomer.id) is None and session.get(HandoffRequest, request_id) is None
+    assert any(f"#{request_id}" in (m.get("text") or "") and "erased" in m["text"] for m in fake.messages_to(mediators_group))
+
+
+async def test_repeated_update_media_and_groups(fake, mediators_group, config, knowledge_url):
+    newcomer = fake.private_chat(5006, "Maria", language_code="pt")
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "olá")
+        update_id = fake.last_update_id
+        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
+        answered = len(fake.messages_to(newcomer))
+        fake.redeliver(update_id)
+        fake.user_sends_voice(newcomer, newcomer)
+        after_voice = await texts_after(fake, newcomer, answered)
+        assert after_voice == [say("media_not_read", "pt")]  # the repeated "olá" got no second answer
+
+        other_group = fake.group(-100_888, "Associació")
+        someone = fake.user(6001, "Joan", language_code="ca")
+        fake.user_sends(other_group, someone, "bon dia a tothom")
+        fake.user_sends(other_group, someone, f"@{fake.bot_username} on em puc empadronar?")
+        replies = await fake.async_wait_for_messages(other_group, 1, timeout=60)
+        await asyncio.sleep(1)
+        assert len(fake.messages_to(other_group)) == len(replies)  # only the message addressed to the bot
+
+
+async def test_webhook_mode_checks_the_secret_token(fake, mediators_group, rasa_server, action_url, knowledge_url):
+    port = free_port()
+    config = config_for(
+        fake, rasa_server, action_url, knowledge_url,
+        webhook_url=f"http://127.0.0.1:{port}/telegram", webhook_secret="s3cret-token", webhook_port=port,
+    )
+    newcomer = fake.private_chat(5007, "Giulia", language_code="it")
+    async with running(config):
+        assert fake.calls_of("setWebhook")[-1]["secret_token"] == "s3cret-token"
+        fake.user_sends(newcomer, newcomer, "ciao")
+        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
+        forged = {"update_id": 99_999_999, "message": {**fake.messages_to(newcomer)[0], "from": newcomer.user.as_json(), "text": "ciao di nuovo"}}
+        status = await fake.async_post_to_webhook(forged, secret="wrong")
+        assert status == 403
+        await asyncio.sleep(1)
+        assert len(fake.messages_to(newcomer)) == 1
