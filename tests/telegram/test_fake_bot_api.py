@@ -1,0 +1,436 @@
+"""The fake Bot API, driven by the real python-telegram-bot (and raw HTTP where PTB can't go)."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram.error import BadRequest, Conflict, InvalidToken, RetryAfter
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from tests.telegram.fake_bot_api import FakeBotAPI
+
+GROUP_ID = -1001000000001
+FORUM_ID = -1001000000002
+ONE_BUTTON = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="answer:yes")]])
+
+
+@pytest.fixture
+def fake():
+    with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+async def bot(fake):
+    async with Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url) as bot:
+        yield bot
+
+
+@pytest.fixture
+def alice(fake):
+    return fake.private_chat(1001, "Alice", username="alice_a")
+
+
+# ------------------------------------------------------------------ plain Bot API calls
+
+
+async def test_get_me_describes_the_bot(bot, fake):
+    me = await bot.get_me()
+
+    assert (me.id, me.username, me.is_bot) == (123456, "acollida_test_bot", True)
+    assert [name for name, _params in fake.calls] == ["getMe", "getMe"]  # initialize() too
+
+
+async def test_a_wrong_token_is_unauthorized(fake):
+    with pytest.raises(InvalidToken, match="rejected by the server"):
+        async with Bot("999:WRONG", base_url=fake.base_url):
+            pass
+    raw = httpx.post(f"{fake.base_url}999:WRONG/getMe")
+
+    assert raw.status_code == 401
+    assert raw.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+    assert fake.calls == []
+
+
+def test_an_unknown_method_is_not_found(fake):
+    response = httpx.post(f"{fake.base_url}{fake.token}/sendDice", data={"chat_id": "1"})
+
+    assert response.status_code == 404
+    assert response.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
+
+
+async def test_send_message_stores_the_message_with_its_keyboard(bot, fake, alice):
+    first = await bot.send_message(alice.id, "Choose", reply_markup=ONE_BUTTON)
+    second = await bot.send_message(alice.id, "<b>Bold</b> &amp; plain", parse_mode="HTML")
+
+    assert first.reply_markup == ONE_BUTTON
+    assert first.from_user.username == "acollida_test_bot"
+    assert second.message_id == first.message_id + 1
+    assert fake.texts_to(alice) == ["Choose", "Bold & plain"]
+    assert fake.messages_to(alice)[0]["reply_markup"] == ONE_BUTTON.to_dict()
+    params = fake.calls_of("sendMessage")[0]
+    assert params["chat_id"] == alice.id
+    assert params["reply_markup"] == {"inline_keyboard": [[{"text": "Yes",
+                                                            "callback_data": "answer:yes"}]]}
+
+
+async def test_send_message_rejects_what_telegram_rejects(bot, fake, alice):
+    too_long_data = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="d" * 65)]])
+    with pytest.raises(BadRequest, match="(?i)message is too long"):
+        await bot.send_message(alice.id, "x" * 4097)
+    with pytest.raises(BadRequest, match="(?i)message text is empty"):
+        await bot.send_message(alice.id, " ")
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_message(424242, "hello")
+    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+        await bot.send_message(alice.id, "hello", reply_markup=too_long_data)
+    with pytest.raises(BadRequest, match='(?i)unsupported start tag "br" at byte offset 5'):
+        await bot.send_message(alice.id, "hello<br>", parse_mode="HTML")
+
+    # The limit applies to the text after parsing: markup does not count.
+    await bot.send_message(alice.id, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
+    assert [len(text) for text in fake.texts_to(alice)] == [4096]
+
+
+async def test_replies_and_forum_topics(bot, fake):
+    forum = fake.group(FORUM_ID, "Helpers", is_forum=True)
+    fake.group(GROUP_ID, "Plain group")
+    maria = fake.user(2002, "Maria")
+
+    topic = await bot.create_forum_topic(FORUM_ID, "Alice (1001)")
+    question = fake.user_sends(forum, maria, "Who can help?",
+                               message_thread_id=topic.message_thread_id)
+    answer = await bot.send_message(FORUM_ID, "I can", message_thread_id=topic.message_thread_id,
+                                    reply_parameters=ReplyParameters(question["message_id"]))
+
+    assert topic.name == "Alice (1001)"
+    assert answer.message_thread_id == topic.message_thread_id and answer.is_topic_message
+    assert answer.reply_to_message.text == "Who can help?"
+    assert answer.chat.is_forum
+    assert (await bot.get_chat(FORUM_ID)).is_forum
+    assert await bot.close_forum_topic(FORUM_ID, topic.message_thread_id)
+    with pytest.raises(BadRequest, match="(?i)topic_not_modified"):
+        await bot.close_forum_topic(FORUM_ID, topic.message_thread_id)
+    with pytest.raises(BadRequest, match="(?i)the chat is not a forum"):
+        await bot.create_forum_topic(GROUP_ID, "Alice (1001)")
+    with pytest.raises(BadRequest, match="(?i)message thread not found"):
+        await bot.send_message(FORUM_ID, "lost", message_thread_id=9999)
+
+
+async def test_send_venue_and_location(bot, fake, alice):
+    venue = await bot.send_venue(alice.id, latitude=41.6176, longitude=0.62, title="Oficina",
+                                 address="Carrer Major 1, Lleida")
+    await bot.send_location(alice.id, latitude=41.6, longitude=0.6)
+
+    assert venue.venue.title == "Oficina"
+    assert venue.venue.location.latitude == pytest.approx(41.6176)
+    assert venue.location.longitude == pytest.approx(0.62)
+    stored = fake.messages_to(alice)
+    assert stored[0]["venue"]["address"] == "Carrer Major 1, Lleida"
+    assert stored[1]["location"] == {"latitude": 41.6, "longitude": 0.6}
+
+
+async def test_flood_control_surfaces_as_retry_after(bot, fake, alice):
+    fake.fail_next("sendMessage", retry_after=2)
+
+    with pytest.raises(RetryAfter) as raised:
+        await bot.send_message(alice.id, "first try")
+    await bot.send_message(alice.id, "second try")
+
+    assert raised.value.retry_after in (2, dtm.timedelta(seconds=2))
+    assert fake.texts_to(alice) == ["second try"]
+    assert len(fake.calls_of("sendMessage")) == 2
+
+
+async def test_edits_and_callback_answers(bot, fake, alice):
+    message = await bot.send_message(alice.id, "Choose", reply_markup=ONE_BUTTON)
+    query_id = fake.user_presses(alice, alice, message.message_id, "answer:yes")
+
+    assert await bot.answer_callback_query(query_id, text="Noted")
+    with pytest.raises(BadRequest, match="(?i)query is too old"):
+        await bot.answer_callback_query(query_id)
+    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+        await bot.edit_message_text("Choose", alice.id, message.message_id,
+                                    reply_markup=ONE_BUTTON)
+    edited = await bot.edit_message_text("Chosen", alice.id, message.message_id)
+    assert edited.text == "Chosen" and edited.reply_markup is None  # like Telegram
+    [stored] = fake.messages_to(alice)
+    assert (stored["text"], stored["edit_date"]) == ("Chosen", edited.edit_date.timestamp())
+    assert "reply_markup" not in stored
+    assert await bot.delete_message(alice.id, message.message_id)
+    assert fake.messages_to(alice) == []
+
+
+async def test_copy_and_forward_into_another_chat(bot, fake, alice):
+    fake.group(GROUP_ID, "Operators")
+    original = fake.user_sends(alice, alice, "I need a lawyer")
+
+    copied = await bot.copy_message(GROUP_ID, alice.id, original["message_id"])
+    forwarded = await bot.forward_message(GROUP_ID, alice.id, original["message_id"])
+
+    copy, forward = fake.messages_to(GROUP_ID)
+    assert copy["message_id"] == copied.message_id
+    assert copy["text"] == forward["text"] == "I need a lawyer"
+    assert "forward_origin" not in copy
+    assert forwarded.forward_origin.sender_user.id == alice.id
+    with pytest.raises(BadRequest, match="(?i)message to copy not found"):
+        await bot.copy_message(GROUP_ID, alice.id, 999)
+
+
+async def test_files_by_id_by_upload_and_download(bot, fake, alice):
+    photo = fake.user_sends_photo(alice, alice, caption="my document")
+    voice = fake.user_sends_voice(alice, alice, content=b"OggS hello")
+
+    resent = await bot.send_photo(alice.id, photo["photo"][-1]["file_id"], caption="got it")
+    uploaded = await bot.send_document(alice.id, b"report body", filename="report.txt")
+    voice_file = await bot.get_file(voice["voice"]["file_id"])
+    upload_file = await bot.get_file(uploaded.document.file_id)
+    downloaded_voice = await voice_file.download_as_bytearray()
+    downloaded_upload = await upload_file.download_as_bytearray()
+
+    assert resent.photo[-1].file_id == photo["photo"][-1]["file_id"]
+    assert resent.caption == "got it"
+    assert uploaded.document.file_name == "report.txt"
+    assert (bytes(downloaded_voice), bytes(downloaded_upload)) == (b"OggS hello", b"report body")
+    with pytest.raises(BadRequest, match="(?i)wrong file identifier"):
+        await bot.send_voice(alice.id, "no-such-file")
+    with pytest.raises(BadRequest, match="(?i)can't use file of type voice as photo"):
+        await bot.send_photo(alice.id, voice["voice"]["file_id"])
+
+
+def test_json_and_multipart_requests_are_understood(fake, alice):
+    url = f"{fake.base_url}{fake.token}"
+    as_json = httpx.post(f"{url}/sendMessage", json={
+        "chat_id": alice.id, "text": "json", "reply_markup": ONE_BUTTON.to_dict()})
+    as_multipart = httpx.post(f"{url}/sendMessage", files={"extra": ("a.txt", b"x")}, data={
+        "chat_id": str(alice.id), "text": "multipart", "disable_notification": "true"})
+
+    assert as_json.json()["result"]["reply_markup"] == ONE_BUTTON.to_dict()
+    assert as_multipart.json()["result"]["text"] == "multipart"
+    assert fake.calls_of("sendMessage")[1]["disable_notification"] is True
+    assert fake.texts_to(alice) == ["json", "multipart"]
+
+
+def test_user_messages_carry_command_and_mention_entities(fake, alice):
+    message = fake.user_sends(alice, alice, "/start@acollida_test_bot hola @alice_a")
+
+    assert message["entities"] == [
+        {"type": "bot_command", "offset": 0, "length": 24},
+        {"type": "mention", "offset": 30, "length": 8},
+    ]
+    assert message["from"]["language_code"] == "ar"
+
+
+# ------------------------------------------------------------------ getUpdates
+
+
+async def test_get_updates_long_polls_and_confirms_with_offset(bot, fake, alice):
+    started = time.monotonic()
+    assert await bot.get_updates(timeout=1) == ()
+    assert time.monotonic() - started >= 0.9
+
+    threading.Timer(0.2, fake.user_sends, args=(alice, alice, "late")).start()
+    started = time.monotonic()
+    [update] = await bot.get_updates(timeout=5)
+    assert time.monotonic() - started < 2
+    assert update.message.text == "late"
+
+    assert [u.update_id for u in await bot.get_updates()] == [update.update_id]  # unconfirmed
+    assert await bot.get_updates(offset=update.update_id + 1) == ()  # confirmed and dropped
+    fake.redeliver(update.update_id)
+    assert [u.update_id for u in await bot.get_updates(offset=update.update_id + 1)] == [
+        update.update_id]
+
+    for text in ("a", "b", "c"):
+        fake.user_sends(alice, alice, text)
+    batch = await bot.get_updates(offset=update.update_id + 1, limit=2)
+    assert [u.message.text for u in batch] == ["a", "b"]
+
+
+async def test_a_second_poll_cuts_off_the_first(bot, fake):
+    first = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.2)
+    async with httpx.AsyncClient() as client:  # PTB itself allows one getUpdates at a time
+        second = await client.post(f"{fake.base_url}{fake.token}/getUpdates", data={"timeout": "0"})
+    assert second.json() == {"ok": True, "result": []}
+
+    with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+        await first
+
+
+def test_sync_callers_can_wait_for_messages(fake, alice):
+    threading.Timer(0.2, httpx.post, args=(f"{fake.base_url}{fake.token}/sendMessage",),
+                    kwargs={"data": {"chat_id": str(alice.id), "text": "later"}}).start()
+
+    [message] = fake.wait_for_messages(alice, 1, timeout=5)
+
+    assert message["text"] == "later"
+    with pytest.raises(TimeoutError, match="expected 2 messages"):
+        fake.wait_for_messages(alice, 2, timeout=0.2)
+
+
+# ------------------------------------------------------------------ a PTB Application
+
+
+def _echo_application(fake: FakeBotAPI, handled: list[str]) -> Application:
+    async def echo(update, context):
+        handled.append(update.message.text)
+        await update.message.reply_text(f"echo: {update.message.text}", reply_markup=ONE_BUTTON)
+
+    async def pressed(update, context):
+        handled.append(update.callback_query.data)
+        await update.callback_query.answer("Noted")
+        await update.callback_query.edit_message_text("pressed")
+
+    app = (Application.builder().token(fake.token).base_url(fake.base_url)
+           .base_file_url(fake.base_file_url).build())
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_handler(CallbackQueryHandler(pressed))
+    return app
+
+
+async def _start_polling(app: Application) -> None:
+    await app.initialize()
+    await app.start()
+    await app.updater.start_polling(poll_interval=0.05, timeout=1)
+
+
+async def _stop(app: Application) -> None:
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+
+
+async def test_polling_application_handles_each_update_once(fake, alice):
+    handled: list[str] = []
+    app = _echo_application(fake, handled)
+    await _start_polling(app)
+    try:
+        fake.user_sends(alice, alice, "hello")
+        [reply] = await fake.async_wait_for_messages(alice, 1)
+        assert reply["text"] == "echo: hello"
+
+        fake.user_presses(alice, alice, reply["message_id"], "answer:yes")
+        await fake.async_wait_for(lambda: fake.texts_to(alice) == ["pressed"])
+        await asyncio.sleep(0.5)  # more polls happen: nothing may come twice
+    finally:
+        await _stop(app)
+
+    assert handled == ["hello", "answer:yes"]
+    assert [params["text"] for params in fake.calls_of("answerCallbackQuery")] == ["Noted"]
+    assert fake.calls_of("deleteWebhook")  # PTB's polling bootstrap
+
+
+async def test_updates_survive_a_gateway_restart_and_duplicates_arrive(fake, alice):
+    handled: list[str] = []
+    first = _echo_application(fake, handled)
+    await _start_polling(first)
+    fake.user_sends(alice, alice, "one")
+    await fake.async_wait_for_messages(alice, 1)
+    await _stop(first)
+
+    fake.user_sends(alice, alice, "two")  # while no gateway runs
+    second = _echo_application(fake, handled)
+    await _start_polling(second)
+    try:
+        await fake.async_wait_for_messages(alice, 2)
+        fake.redeliver(fake.updates[-1]["update_id"])
+        await fake.async_wait_for_messages(alice, 3)
+        await asyncio.sleep(0.3)
+    finally:
+        await _stop(second)
+
+    assert handled == ["one", "two", "two"]
+    assert fake.texts_to(alice) == ["echo: one", "echo: two", "echo: two"]
+
+
+# ------------------------------------------------------------------ webhook
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_webhook_delivery_with_right_and_wrong_secret(fake, alice):
+    handled: list[str] = []
+    app = _echo_application(fake, handled)
+    port = _free_port()
+    await app.initialize()
+    await app.start()
+    await app.updater.start_webhook(listen="127.0.0.1", port=port, url_path="hook",
+                                    webhook_url=f"http://127.0.0.1:{port}/hook",
+                                    secret_token="right-secret")
+    try:
+        message = fake.user_sends(alice, alice, "via webhook")
+        await fake.async_wait_for_messages(alice, 1)
+        forged = {"update_id": 1, "message": {**message, "text": "forged"}}
+        wrong_secret = await fake.async_post_to_webhook(forged, secret="wrong-secret")
+        no_secret = await fake.async_post_to_webhook(forged, secret=None)
+        with pytest.raises(Conflict, match="webhook is active"):
+            await app.bot.get_updates()
+        info = await app.bot.get_webhook_info()
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+    assert fake.calls_of("setWebhook")[0]["secret_token"] == "right-secret"
+    assert [delivery.status for delivery in fake.webhook_deliveries] == [200]
+    assert (wrong_secret, no_secret) == (403, 403)
+    assert handled == ["via webhook"]
+    assert info.url == f"http://127.0.0.1:{port}/hook"
+
+
+class _SecretCheckingReceiver(BaseHTTPRequestHandler):
+    """A webhook that accepts only the secret "s3cret"."""
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        accepted = self.headers.get("X-Telegram-Bot-Api-Secret-Token") == "s3cret"
+        if accepted:
+            self.server.received.append(body["message"]["text"])
+        self.send_response(200 if accepted else 403)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_webhook_from_sync_code_records_statuses_and_errors(fake, alice):
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _SecretCheckingReceiver)
+    receiver.received = []
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    api = f"{fake.base_url}{fake.token}"
+    hook = f"http://127.0.0.1:{receiver.server_port}/hook"
+    try:
+        httpx.post(f"{api}/setWebhook", data={"url": hook, "secret_token": "s3cret"})
+        fake.user_sends(alice, alice, "accepted")
+        fake.wait_for(lambda: fake.webhook_deliveries)
+        forged = {"update_id": 1, "message": {"text": "forged"}}
+        assert fake.post_to_webhook(forged, secret="guess") == 403
+
+        httpx.post(f"{api}/setWebhook", data={"url": hook, "secret_token": "rotated"})
+        fake.user_sends(alice, alice, "rejected")
+        fake.wait_for(lambda: len(fake.webhook_deliveries) == 2)
+        info = httpx.get(f"{api}/getWebhookInfo").json()["result"]
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
+    assert [delivery.status for delivery in fake.webhook_deliveries] == [200, 403]
+    assert receiver.received == ["accepted"]
+    assert info["last_error_message"] == "Wrong response from the webhook: 403 Forbidden"
+    httpx.post(f"{api}/deleteWebhook")
+    fake.user_sends(alice, alice, "polled")
+    polled = httpx.post(f"{api}/getUpdates").json()["result"]
+    assert [update["message"]["text"] for update in polled] == ["polled"]
