@@ -263,7 +263,7 @@ async def test_repeated_update_media_and_groups(fake, mediators_group, config, k
     newcomer = fake.private_chat(5006, "Maria", language_code="pt")
     async with running(config):
         fake.user_sends(newcomer, newcomer, "olá")
-        update_id = fake.last_update_id
+        update_id = fake.updates[-1]["update_id"]
         await fake.async_wait_for_messages(newcomer, 1, timeout=60)
         answered = len(fake.messages_to(newcomer))
         fake.redeliver(update_id)
@@ -296,3 +296,42 @@ async def test_webhook_mode_checks_the_secret_token(fake, mediators_group, rasa_
         assert status == 403
         await asyncio.sleep(1)
         assert len(fake.messages_to(newcomer)) == 1
+
+
+async def test_a_forum_group_gets_a_topic_per_conversation(fake, registered, rasa_server, action_url, knowledge_url):
+    forum = fake.group(MEDIATORS_GROUP, "Mediadors Osona", is_forum=True)
+    config = config_for(fake, rasa_server, action_url, knowledge_url)
+    newcomer = fake.private_chat(5008, "Olga", language_code="ru")
+    olena = fake.user(registered["Olena"], "Olena")
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "Здравствуйте")
+        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
+        request_id, announcement = await ask_for_a_person(fake, newcomer, forum)
+        fake.user_presses(forum, olena, announcement["message_id"], f"take:{request_id}")
+        topic = (await fake.async_wait_for(lambda: fake.topics(forum), timeout=20))[0]
+        assert topic.name.startswith(f"#{request_id}")
+        group_before = len(fake.messages_to(forum))
+        fake.user_sends(newcomer, newcomer, "Мне нужна помощь с документами")
+        relayed = await fake.async_wait_for(lambda: [m for m in fake.messages_to(forum)[group_before:] if "документами" in (m.get("text") or "")], timeout=20)
+        assert relayed[0].get("message_thread_id") == topic.message_thread_id
+        before = len(fake.messages_to(newcomer))
+        fake.user_sends(forum, olena, "Добрый день, я Олена.", message_thread_id=topic.message_thread_id)
+        assert (await texts_after(fake, newcomer, before))[0] == "👤 Olena: Добрый день, я Олена."
+        stranger = fake.user(7777, "Intrús")
+        fake.user_sends(forum, stranger, "hola", message_thread_id=topic.message_thread_id)
+        await asyncio.sleep(1)
+        assert len(fake.messages_to(newcomer)) == before + 1  # only registered mediators reach the newcomer
+
+
+async def test_one_chat_writing_fast_is_held_back_in_order_without_losing_anything(fake, mediators_group, rasa_server, action_url, knowledge_url):
+    config = config_for(fake, rasa_server, action_url, knowledge_url, flood_burst=2, flood_interval=dt.timedelta(seconds=0.5))
+    fast = fake.private_chat(5009, "Iryna", language_code="uk")
+    async with running(config):
+        for text in ("привіт", "дякую", "до побачення", "дякую"):
+            fake.user_sends(fast, fast, text)
+        texts = await fake.async_wait_for(
+            lambda: [t for t in fake.texts_to(fast) if t != say("flood_notice", "uk")] if len(fake.texts_to(fast)) >= 5 else [], timeout=60
+        )
+        assert say("flood_notice", "uk") in fake.texts_to(fast)
+        # every message answered, in the order written
+        assert texts[-1] == say("thanks", "uk") and texts[-2] == say("goodbye", "uk")
