@@ -26,7 +26,8 @@ WRONG_ACCENTS_CB = 200
 # The frequency given to a word a language's list lacks. wordfreq's large
 # lists go down to 1e-8 (-800 cB), its small ones (the only ones for Greek,
 # Romanian and Urdu) to 1e-6: a word missing from a small list is rarer than
-# that, but not as rare as one missing from a large list.
+# that, but not as rare as one missing from a large list. A word that no
+# candidate lists gets the same floor everywhere (see WordModel.centibels).
 UNLISTED_CB = -850
 UNLISTED_IN_SMALL_LIST_CB = -800
 _SMALL_LIST_BINS = 600
@@ -149,11 +150,18 @@ class WordModel:
         if not strings:
             return np.zeros((0, len(codes)))
         table = self._centibels(strings, codes)
-        rows = [
-            table[start] if end - start == 1 else np.maximum(table[start], table[start + 1 : end].min(axis=0))
-            for start, end in spans
-        ]
-        return np.array(rows, dtype=float)
+        rows = np.array(
+            [
+                table[start] if end - start == 1 else np.maximum(table[start], table[start + 1 : end].min(axis=0))
+                for start, end in spans
+            ],
+            dtype=float,
+        )
+        # A word no candidate lists says nothing about which one it is in:
+        # the smaller floor of a small list must not make it Romanian or Urdu.
+        unlisted = np.array([self._unlisted[code] for code in codes], dtype=float)
+        rows[(rows <= unlisted).all(axis=1)] = UNLISTED_CB
+        return rows
 
 
 def _accentless_frequencies(words: list[str], hashes: np.ndarray, centibels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

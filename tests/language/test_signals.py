@@ -77,3 +77,13 @@ def test_the_hint_adds_its_prior_to_one_candidate_only():
 def test_an_unsupported_or_absent_hint_adds_nothing():
     evidence = detector.gather_evidence("hola", "Latin")
     assert np.allclose(detector.combine(evidence, "de"), detector.combine(evidence, None))
+
+
+def test_a_word_no_candidate_lists_favours_none_of_them():
+    # Romanian's list is small, so its floor is higher than the large lists'; a word
+    # missing from every list must not lean Romanian because of that.
+    words = detector.models().words
+    row = words.centibels(["qxzvbwk"], LATIN)[0]
+    assert np.all(row == row[0])
+    listed_in_one = words.centibels(["ajutor"], LATIN)[0]
+    assert best(listed_in_one) == "ro" and len(set(listed_in_one)) > 1
