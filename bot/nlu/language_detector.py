@@ -17,7 +17,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.language import detect
+from bot.language import detect, warm_up
 
 LANGUAGE = "language"
 METADATA = "metadata"
@@ -40,6 +40,8 @@ class LanguageDetector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "LanguageDetector":
+        # Loading the detector's models takes seconds: do it while Rasa starts, not on the first message.
+        warm_up()
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -335,3 +335,59 @@ async def test_one_chat_writing_fast_is_held_back_in_order_without_losing_anythi
         assert say("flood_notice", "uk") in fake.texts_to(fast)
         # every message answered, in the order written
         assert texts[-1] == say("thanks", "uk") and texts[-2] == say("goodbye", "uk")
+
+
+async def test_buttons_venues_and_telegram_flood_control(fake, mediators_group, config, knowledge):
+    newcomer = fake.private_chat(5010, "Jordi", language_code="ca")
+    async with running(config):
+        fake.fail_next("sendMessage", times=1, retry_after=1)  # Telegram says: too many requests, retry after 1 s
+        fake.user_sends(newcomer, newcomer, "targeta sanitària")
+        summary = (await fake.async_wait_for_messages(newcomer, 1, timeout=60))[0]
+        assert len(fake.calls_of("sendMessage")) >= 2  # the refused call was made again
+        where = next(data for title, data in buttons_of(summary) if title == say("button_where", "ca"))
+        assert len(where.encode()) <= 64
+        fake.user_presses(newcomer, newcomer, summary["message_id"], where)
+        venues = await fake.async_wait_for(lambda: [m for m in fake.messages_to(newcomer) if "venue" in m], timeout=60)
+        offices = answers.find_article(knowledge, "health_card", ["ca"], None).article.offices
+        assert venues[0]["venue"]["title"] in {office.name for office in offices}
+        pressed = fake.messages_to(newcomer)[0]
+        assert pressed["text"].endswith(f"➤ {say('button_where', 'ca')}") and not buttons_of(pressed)
+
+
+async def test_release_transfer_and_going_back_to_the_assistant(fake, mediators_group, registered, config, rasa_server, knowledge_url):
+    newcomer = fake.private_chat(5011, "Samira", language_code="ar")
+    aisha = fake.user(registered["Aisha"], "Aisha")
+    olena = fake.user(registered["Olena"], "Olena")
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "مرحبا")
+        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
+        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group)
+        fake.user_presses(mediators_group, aisha, announcement["message_id"], f"take:{request_id}")
+        header = await fake.async_wait_for(lambda: message_with_button(fake.messages_to(mediators_group), f"release:{request_id}"), timeout=20)
+
+        before = len(fake.messages_to(newcomer))
+        fake.user_sends(mediators_group, olena, "/end", reply_to_message_id=header["message_id"])  # not hers
+        await fake.async_wait_for(lambda: any("not held by you" in (m.get("text") or "") for m in fake.messages_to(mediators_group)), timeout=20)
+        assert request_of(knowledge_url, newcomer.id).status == CLAIMED
+
+        fake.user_presses(mediators_group, aisha, header["message_id"], f"release:{request_id}")
+        assert say("handoff_released", "ar") in await texts_after(fake, newcomer, before)
+        again = await fake.async_wait_for(
+            lambda: [m for m in fake.messages_to(mediators_group) if m["message_id"] > header["message_id"] and any(d == f"take:{request_id}" for _, d in buttons_of(m))],
+            timeout=20,
+        )
+        fake.user_presses(mediators_group, olena, again[0]["message_id"], f"take:{request_id}")
+        await fake.async_wait_for(lambda: say("handoff_claimed", "ar", name="Olena") in fake.texts_to(newcomer), timeout=20)
+
+        header = await fake.async_wait_for(
+            lambda: [m for m in fake.messages_to(mediators_group) if m["message_id"] > again[0]["message_id"] and any(d == f"release:{request_id}" for _, d in buttons_of(m))],
+            timeout=20,
+        )
+        fake.user_sends(mediators_group, olena, f"/transfer {registered['Aisha']}", reply_to_message_id=header[0]["message_id"])
+        await fake.async_wait_for(lambda: say("handoff_transferred", "ar", name="Aisha") in fake.texts_to(newcomer), timeout=20)
+
+        claimed_message = next(m for m in fake.messages_to(newcomer) if m.get("text") == say("handoff_on_duty", "ar", names="Aisha, Olena"))
+        back = next(data for _, data in buttons_of(claimed_message) if data.startswith("cancel:"))
+        fake.user_presses(newcomer, newcomer, claimed_message["message_id"], back)
+        await fake.async_wait_for(lambda: say("handoff_cancelled", "ar") in fake.texts_to(newcomer), timeout=20)
+        assert (await fake.async_wait_for(lambda: not tracker(rasa_server, newcomer.id)["paused"], timeout=10)) is True
