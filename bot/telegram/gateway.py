@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections import defaultdict
 from typing import Any
@@ -24,7 +23,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import privacy, replies
 from bot.handoff import queue
-from bot.handoff.models import Newcomer, utcnow
+from bot.handoff.models import HandoffRequest, Newcomer, ReceivedUpdate, utcnow
 from bot.handoff.protocol import TELEGRAM_CHANNEL
 from bot.knowledge import answers
 from bot.knowledge.database import engine_for, session_scope
@@ -218,7 +217,7 @@ class Gateway:
             except AssistantUnavailable as error:
                 log.warning("assistant unavailable for chat %s: %s", chat_id, error)
                 with self.session() as session:
-                    session.get(inbox.ReceivedUpdate, update_id).attempts = attempts + 1
+                    session.get(ReceivedUpdate, update_id).attempts = attempts + 1
                 if str(error) == "Rasa answered nothing" and attempts + 1 >= MAX_SILENT_ATTEMPTS:
                     with self.session() as session:
                         inbox.answered(session, update_id)
@@ -368,7 +367,7 @@ class Gateway:
     async def _on_feedback(self, chat_id: int, message: Message | None, answer: str) -> None:
         request_id, _, verdict = answer.partition(":")
         with self.session() as session:
-            request = session.get(queue.HandoffRequest, int(request_id))
+            request = session.get(HandoffRequest, int(request_id))
             if request is None or request.chat_id != chat_id:
                 return
             request.feedback = "useful" if verdict == "yes" else "not_useful"
@@ -397,6 +396,3 @@ class Gateway:
         log.info("chat %s erased on request", chat_id)
         await self.send_text(chat_id, say("forget_done", language))
 
-
-def retention_cutoff(days: int) -> dt.datetime:
-    return utcnow() - dt.timedelta(days=days)

@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.handoff import availability, mediators, queue
-from bot.handoff.models import CANCELLED, CLAIMED, FROM_MEDIATOR, FROM_NEWCOMER, RASA_PAUSE, GroupMessage, HandoffRequest, Mediator, utcnow
+from bot.handoff.models import CANCELLED, CLAIMED, FROM_MEDIATOR, FROM_NEWCOMER, GroupMessage, HandoffRequest, Mediator, utcnow
 from bot.languages import LANGUAGES_BY_CODE
 from bot.texts import say
 from bot.telegram.assistant import AssistantUnavailable, recent_lines

@@ -6,16 +6,14 @@ production; only Telegram is the fake from tests/telegram/fake_bot_api.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-from typing import AsyncIterator
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from bot.evaluation import free_port
-from bot.handoff import mediators, queue
+from bot.handoff import mediators
 from bot.handoff.models import CLAIMED, ENDED, HandoffRequest, Newcomer
 from bot.knowledge import answers
 from bot.knowledge.database import engine_for, session_scope
