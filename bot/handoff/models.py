@@ -103,7 +103,7 @@ class HandoffRequest(Base):
 
 
 class TranscriptMessage(Base):
-    """One message of a handoff, either way; ``group_message_id`` is its copy in the mediators' group."""
+    """One message of a handoff, either way; ``group_message_id`` is where it is in the mediators' group."""
 
     __tablename__ = "transcript_messages"
 
@@ -113,7 +113,7 @@ class TranscriptMessage(Base):
     kind = Column(String(16), nullable=False)  # text, photo, voice, document, sticker, ...
     text = Column(Text, nullable=True)  # the text or caption
     chat_message_id = Column(BigInteger, nullable=True)  # the newcomer's message, to copy media to the group later
-    group_message_id = Column(BigInteger, nullable=True, index=True)
+    group_message_id = Column(BigInteger, nullable=True)
     relayed = Column(Boolean, nullable=False, default=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
@@ -121,13 +121,17 @@ class TranscriptMessage(Base):
 
 
 class GroupMessage(Base):
-    """A message the gateway posted in the mediators' group about a request (announcement, header)."""
+    """A message in the mediators' group that belongs to a request: announcement, header, relayed or written by the mediator.
+
+    Replying to any of them reaches the request's newcomer (when the group is not a forum).
+    """
 
     __tablename__ = "group_messages"
 
+    chat_id = Column(BigInteger, primary_key=True)
     message_id = Column(BigInteger, primary_key=True)
     request_id = Column(Integer, ForeignKey("handoff_requests.id", ondelete="CASCADE"), nullable=False, index=True)
-    purpose = Column(String(16), nullable=False)  # "announcement" or "header"
+    purpose = Column(String(16), nullable=False)  # announcement, header, relay, mediator
 
 
 class ReceivedUpdate(Base):

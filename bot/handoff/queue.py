@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.handoff.models import (
@@ -132,6 +132,19 @@ def record(
     return message
 
 
+def take_announcement(session: Session, request_id: int, now: dt.datetime, every: dt.timedelta) -> bool:
+    """Marks a waiting request announced now, if it is due; False when it is not (or another loop just did it)."""
+    due = or_(HandoffRequest.announced_at.is_(None), HandoffRequest.announced_at <= now - every)
+    result = session.execute(
+        update(HandoffRequest)
+        .where(HandoffRequest.id == request_id, HandoffRequest.status == WAITING, due)
+        .values(announced_at=now, announcements=HandoffRequest.announcements + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return result.rowcount == 1
+
+
 def due_for_announcement(session: Session, now: dt.datetime, every: dt.timedelta) -> list[HandoffRequest]:
     """Waiting requests never announced, or announced longer ago than ``every``."""
     waiting = session.execute(select(HandoffRequest).where(HandoffRequest.status == WAITING).order_by(HandoffRequest.id)).scalars()
@@ -154,13 +167,15 @@ def held_requests(session: Session, mediator: Mediator) -> list[HandoffRequest]:
     )
 
 
-def request_of_group_message(session: Session, message_id: int) -> HandoffRequest | None:
-    """The request a message in the mediators' group belongs to (announcement, header or relayed copy)."""
-    posted = session.get(GroupMessage, message_id)
-    if posted is not None:
-        return session.get(HandoffRequest, posted.request_id)
-    copied = session.execute(select(TranscriptMessage).where(TranscriptMessage.group_message_id == message_id)).scalars().first()
-    return copied.request if copied is not None else None
+def remember_group_message(session: Session, chat_id: int, message_id: int, request_id: int, purpose: str) -> None:
+    session.merge(GroupMessage(chat_id=chat_id, message_id=message_id, request_id=request_id, purpose=purpose))
+    session.flush()
+
+
+def request_of_group_message(session: Session, chat_id: int, message_id: int) -> HandoffRequest | None:
+    """The request a message in the mediators' group belongs to."""
+    posted = session.get(GroupMessage, (chat_id, message_id))
+    return session.get(HandoffRequest, posted.request_id) if posted is not None else None
 
 
 def request_of_thread(session: Session, thread_id: int) -> HandoffRequest | None:

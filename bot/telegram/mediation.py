@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 RECENT_LINES_ANNOUNCED = 6
 ANNOUNCEMENT = "announcement"
 HEADER = "header"
+RELAY = "relay"
 
 
 def describe(request: HandoffRequest) -> str:
@@ -87,55 +88,49 @@ class Mediation:
             return {"message_thread_id": request.thread_id}
         with self.gateway.session() as session:
             header = session.execute(
-                select(GroupMessage).where(GroupMessage.request_id == request.id, GroupMessage.purpose == HEADER).order_by(GroupMessage.message_id.desc())
+                select(GroupMessage).where(GroupMessage.chat_id == self.group, GroupMessage.request_id == request.id, GroupMessage.purpose == HEADER).order_by(GroupMessage.message_id.desc())
             ).scalars().first()
         return {"reply_parameters": ReplyParameters(header.message_id, allow_sending_without_reply=True)} if header else {}
 
-    def _remember(self, message: Message | None, request_id: int, purpose: str) -> None:
-        if message is not None:
+    def _remember(self, message: Any, request_id: int, purpose: str) -> None:
+        """Notes that a group message belongs to the request, so that replying to it reaches the newcomer."""
+        if message is not None and self.group is not None:
             with self.gateway.session() as session:
-                session.merge(GroupMessage(message_id=message.message_id, request_id=request_id, purpose=purpose))
+                queue.remember_group_message(session, self.group, message.message_id, request_id, purpose)
 
     # --- the queue -----------------------------------------------------------------------------
 
     async def opened(self, request_id: int) -> None:
         """The assistant opened a request: pause it for this conversation and tell the mediators."""
         await self.deliver_rasa_events()
-        with self.gateway.session() as session:
-            request = session.get(HandoffRequest, request_id)
-            due = request is not None and request.announced_at is None
-        if due:
-            await self.announce(request_id)
+        await self.announce(request_id)
 
-    async def announce(self, request_id: int) -> None:
-        tracker_lines: list[tuple[str, str]] = []
+    async def announce(self, request_id: int, inform_newcomer: bool = True) -> None:
+        """Posts the request in the mediators' group, unless it is not due (claimed, or announced a moment ago)."""
         with self.gateway.session() as session:
-            request = session.get(HandoffRequest, request_id)
-            if request is None or request.status != queue.WAITING:
+            if not queue.take_announcement(session, request_id, utcnow(), self.gateway.config.reannounce_every):
                 return
-            sender_id = request.sender_id
+            request = session.get(HandoffRequest, request_id)
+            session.refresh(request)
+            sender_id, again = request.sender_id, request.announcements > 1
         tracker_lines = recent_lines(await self.gateway.assistant.tracker(sender_id), RECENT_LINES_ANNOUNCED)
         with self.gateway.session() as session:
             request = session.get(HandoffRequest, request_id)
             speakers = mediators.speakers_of(session, request.language)
             on_duty = mediators.on_duty(speakers, utcnow())
-            again = request.announcements > 0
             lines = [f"{'🔁 Still waiting' if again else '🆕 New request'} {html.escape(describe(request))}"]
             lines.append("Speak the language: " + (", ".join(mention(m) for m in speakers) if speakers else "nobody registered; anyone can take it"))
             if speakers and not on_duty:
                 lines.append("(none of them is on duty now)")
             recent = [(("👤" if who == "user" else "🤖"), text) for who, text in tracker_lines]
-            recent += [("👤", f"[{message.kind}] {message.text or ''}".strip() if message.kind != "text" else message.text) for message in request.messages]
+            recent += [("👤", message.text if message.kind == "text" else f"[{message.kind}] {message.text or ''}".strip()) for message in request.messages]
             if recent:
                 lines.append("Last messages:")
                 lines += [f"{icon} {html.escape(text[:300])}" for icon, text in recent[-RECENT_LINES_ANNOUNCED:]]
-            text = "\n".join(lines)
-            request.announced_at = utcnow()
-            request.announcements += 1
-        posted = await self._post(text, reply_markup=keyboard([(f"Take #{request_id}", f"take:{request_id}")]))
+        posted = await self._post("\n".join(lines), reply_markup=keyboard([(f"Take #{request_id}", f"take:{request_id}")]))
         self._remember(posted, request_id, ANNOUNCEMENT)
         log.info("request %s announced", request_id)
-        if again:
+        if again and inform_newcomer:
             await self._keep_newcomer_informed(request_id)
 
     async def _keep_newcomer_informed(self, request_id: int) -> None:
@@ -208,6 +203,8 @@ class Mediation:
         with self.gateway.session() as session:
             entry = session.get(queue.TranscriptMessage, entry_id)
             entry.group_message_id, entry.relayed = posted_id, posted_id is not None
+            if posted_id is not None:
+                queue.remember_group_message(session, self.group, posted_id, request_id, RELAY)
 
     async def cancel_by_newcomer(self, request_id: int, chat_id: int) -> None:
         with self.gateway.session() as session:
@@ -275,7 +272,7 @@ class Mediation:
     async def _mark_announcements(self, request_id: int, note: str) -> None:
         with self.gateway.session() as session:
             announced = list(
-                session.execute(select(GroupMessage.message_id).where(GroupMessage.request_id == request_id, GroupMessage.purpose == ANNOUNCEMENT)).scalars()
+                session.execute(select(GroupMessage.message_id).where(GroupMessage.chat_id == self.group, GroupMessage.request_id == request_id, GroupMessage.purpose == ANNOUNCEMENT)).scalars()
             )
         for message_id in announced:
             try:
@@ -301,7 +298,7 @@ class Mediation:
         header_text = (
             f"💬 {html.escape(title)}\nHeld by {html.escape(holder_name)}. "
             + ("Write in this topic to answer." if self.group_is_forum else "Reply to this conversation's messages to answer.")
-            + " /end when done, /release to give it back to the queue, /transfer <Telegram id> to hand it to a colleague."
+            + " /end when done, /release to give it back to the queue, /transfer &lt;Telegram id&gt; to hand it to a colleague."
         )
         with self.gateway.session() as session:
             request = session.get(HandoffRequest, request_id)
@@ -349,7 +346,7 @@ class Mediation:
             if found is not None:
                 return found
         if message.reply_to_message is not None:
-            return queue.request_of_group_message(session, message.reply_to_message.message_id)
+            return queue.request_of_group_message(session, message.chat.id, message.reply_to_message.message_id)
         return None
 
     async def _relay_to_newcomer(self, request_id: int, mediator_name: str, message: Message) -> None:
@@ -358,6 +355,7 @@ class Mediation:
             chat_id = request.chat_id
             kind = _kind_of(message)
             queue.record(session, request, FROM_MEDIATOR, kind, message.text or message.caption, group_message_id=message.message_id, relayed=True)
+            queue.remember_group_message(session, message.chat.id, message.message_id, request_id, FROM_MEDIATOR)
         try:
             if kind == "text":
                 await self.bot.send_message(chat_id, f"👤 {mediator_name}: {message.text}")
@@ -389,7 +387,7 @@ class Mediation:
             log.info("request %s ended", request_id)
             return f"#{request_id} ended; the assistant answers this person again."
         await self.gateway.say_to(chat_id, "handoff_released")
-        await self.announce(request_id)
+        await self.announce(request_id, inform_newcomer=False)
         return f"#{request_id} is back in the queue."
 
     async def _transfer(self, request_id: int, mediator_id: int, arguments: list[str]) -> None:

@@ -6,6 +6,7 @@ production; only Telegram is the fake from tests/telegram/fake_bot_api.py.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import datetime as dt
 
 import httpx
@@ -27,20 +28,30 @@ from tests.telegram.fake_bot_api import FakeBotAPI
 pytestmark = pytest.mark.model
 
 ALWAYS = "mon-sun 00:00-23:59"
-MEDIATORS_GROUP = -100_777
+_group_ids = itertools.count(-100_001, -1)
+
+
+_update_ids = itertools.count(1_000_000, 1_000_000)
 
 
 @pytest.fixture
 def fake():
-    api = FakeBotAPI()
+    # The tests share one database, where update ids are remembered: each fake Telegram continues the count.
+    api = FakeBotAPI(first_update_id=next(_update_ids))
     api.start()
     yield api
     api.stop()
 
 
 @pytest.fixture
-def mediators_group(fake):
-    return fake.group(MEDIATORS_GROUP, "Mediadors Osona")
+def group_id() -> int:
+    """A mediators' group of its own per test: message ids are per chat, and the tests share a database."""
+    return next(_group_ids)
+
+
+@pytest.fixture
+def mediators_group(fake, group_id):
+    return fake.group(group_id, "Mediadors Osona")
 
 
 @pytest.fixture
@@ -56,11 +67,11 @@ def registered(knowledge_url):
             session.delete(mediator)
 
 
-def config_for(fake, rasa_server, action_url, knowledge_url, **overrides) -> GatewayConfig:
+def config_for(fake, group_id, rasa_server, action_url, knowledge_url, **overrides) -> GatewayConfig:
     values = dict(
         token=fake.token,
         base_url=fake.base_url,
-        mediator_chat_id=MEDIATORS_GROUP,
+        mediator_chat_id=group_id,
         rasa_url=rasa_server.url,
         action_health_url=action_url.replace("/webhook", "/health"),
         database_url=knowledge_url,
@@ -74,8 +85,8 @@ def config_for(fake, rasa_server, action_url, knowledge_url, **overrides) -> Gat
 
 
 @pytest.fixture
-def config(fake, mediators_group, rasa_server, action_url, knowledge_url) -> GatewayConfig:
-    return config_for(fake, rasa_server, action_url, knowledge_url)
+def config(fake, group_id, mediators_group, rasa_server, action_url, knowledge_url) -> GatewayConfig:
+    return config_for(fake, group_id, rasa_server, action_url, knowledge_url)
 
 
 def buttons_of(message: dict) -> list[tuple[str, str]]:
@@ -216,7 +227,7 @@ async def test_when_rasa_is_down_the_newcomer_is_told_and_answered_once_it_is_ba
     port = free_port()
     endpoints = rasa_endpoints(tmp_path, action_url)
     down = type("Down", (), {"url": f"http://127.0.0.1:{port}", "tracker_database_url": f"sqlite:///{tmp_path / 'tracker.db'}"})
-    config = config_for(fake, down, action_url, knowledge_url)
+    config = config_for(fake, mediators_group.id, down, action_url, knowledge_url)
     newcomer = fake.private_chat(5004, "Lucía", language_code="es")
     async with running(config):
         fake.user_sends(newcomer, newcomer, "tarjeta sanitaria")
@@ -226,9 +237,10 @@ async def test_when_rasa_is_down_the_newcomer_is_told_and_answered_once_it_is_ba
         assert len(fake.messages_to(newcomer)) == 1  # told once per outage, not per message
         with running_rasa(test_model, endpoints, port):
             article = answers.find_article(knowledge, "health_card", ["es"], None).article
-            texts = await texts_after(fake, newcomer, 1, at_least=2, timeout=60)
-            assert article.title in texts[0]
-            assert texts[-1] == say("thanks", "es")
+            thanks = say("thanks", "es")
+            texts = await fake.async_wait_for(lambda: fake.texts_to(newcomer) if thanks in fake.texts_to(newcomer) else [], timeout=60)
+            assert article.title in texts[1]  # answered in the order written
+            assert texts[-1] == thanks
 
 
 async def test_forget_erases_conversation_profile_and_handoffs_after_confirmation(
@@ -281,7 +293,7 @@ async def test_repeated_update_media_and_groups(fake, mediators_group, config, k
 async def test_webhook_mode_checks_the_secret_token(fake, mediators_group, rasa_server, action_url, knowledge_url):
     port = free_port()
     config = config_for(
-        fake, rasa_server, action_url, knowledge_url,
+        fake, mediators_group.id, rasa_server, action_url, knowledge_url,
         webhook_url=f"http://127.0.0.1:{port}/telegram", webhook_secret="s3cret-token", webhook_port=port,
     )
     newcomer = fake.private_chat(5007, "Giulia", language_code="it")
@@ -296,9 +308,9 @@ async def test_webhook_mode_checks_the_secret_token(fake, mediators_group, rasa_
         assert len(fake.messages_to(newcomer)) == 1
 
 
-async def test_a_forum_group_gets_a_topic_per_conversation(fake, registered, rasa_server, action_url, knowledge_url):
-    forum = fake.group(MEDIATORS_GROUP, "Mediadors Osona", is_forum=True)
-    config = config_for(fake, rasa_server, action_url, knowledge_url)
+async def test_a_forum_group_gets_a_topic_per_conversation(fake, group_id, registered, rasa_server, action_url, knowledge_url):
+    forum = fake.group(group_id, "Mediadors Osona", is_forum=True)
+    config = config_for(fake, group_id, rasa_server, action_url, knowledge_url)
     newcomer = fake.private_chat(5008, "Olga", language_code="ru")
     olena = fake.user(registered["Olena"], "Olena")
     async with running(config):
@@ -322,7 +334,7 @@ async def test_a_forum_group_gets_a_topic_per_conversation(fake, registered, ras
 
 
 async def test_one_chat_writing_fast_is_held_back_in_order_without_losing_anything(fake, mediators_group, rasa_server, action_url, knowledge_url):
-    config = config_for(fake, rasa_server, action_url, knowledge_url, flood_burst=2, flood_interval=dt.timedelta(seconds=0.5))
+    config = config_for(fake, mediators_group.id, rasa_server, action_url, knowledge_url, flood_burst=2, flood_interval=dt.timedelta(seconds=0.5))
     fast = fake.private_chat(5009, "Iryna", language_code="uk")
     async with running(config):
         for text in ("привіт", "дякую", "до побачення", "дякую"):
@@ -362,6 +374,7 @@ async def test_release_transfer_and_going_back_to_the_assistant(fake, mediators_
         request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group)
         fake.user_presses(mediators_group, aisha, announcement["message_id"], f"take:{request_id}")
         header = await fake.async_wait_for(lambda: message_with_button(fake.messages_to(mediators_group), f"release:{request_id}"), timeout=20)
+        await fake.async_wait_for(lambda: say("handoff_claimed", "ar", name="Aisha") in fake.texts_to(newcomer), timeout=20)
 
         before = len(fake.messages_to(newcomer))
         fake.user_sends(mediators_group, olena, "/end", reply_to_message_id=header["message_id"])  # not hers

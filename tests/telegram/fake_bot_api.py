@@ -272,7 +272,7 @@ class FakeBotAPI:
     }
 
     def __init__(self, token: str = "123456:TEST-TOKEN", bot_username: str = "acollida_test_bot",
-                 bot_id: int | None = None):
+                 bot_id: int | None = None, first_update_id: int = 10_001):
         self.token = token
         self.bot_username = bot_username
         self.bot_id = bot_id if bot_id is not None else int(token.split(":")[0])
@@ -291,7 +291,8 @@ class FakeBotAPI:
         self._failures: dict[str, tuple[int, int]] = {}
         self._open_callback_queries: set[str] = set()
         self._commands: dict[tuple[str, str], list[JSON]] = {}
-        self._last_update_id = 10_000
+        # Telegram's update ids only grow; tests sharing a database start each fake further on.
+        self._last_update_id = first_update_id - 1
         self._last_file_number = 0
         self._last_callback_number = 0
         self._poll_generation = 0
