@@ -19,6 +19,9 @@ import requests
 
 from bot import privacy, settings
 from bot.local_chat import run_chat
+from bot.telegram.app import check_ready
+from bot.telegram.config import ConfigurationError
+from bot.telegram.config import from_environment as telegram_configuration
 
 RASA_PORT = 5005
 ACTIONS_PORT = 5055
@@ -102,8 +105,19 @@ def _purge_expired_conversations() -> None:
         print(f"deleted {deleted} stored record(s) older than {privacy.retention_days()} days", flush=True)
 
 
+def _check_telegram_configuration() -> None:
+    """With a token set, a wrong gateway configuration stops `acollida run` before anything starts."""
+    if os.environ.get("TELEGRAM_BOT_TOKEN"):
+        check_ready(telegram_configuration())
+
+
 def _run(args: argparse.Namespace) -> int:
     processes: list[subprocess.Popen] = []
+    try:
+        _check_telegram_configuration()
+    except ConfigurationError as error:
+        print(f"cannot start the Telegram gateway: {error}", file=sys.stderr)
+        return 2
     _purge_expired_conversations()
     try:
         with action_server():

@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from bot import privacy
-from bot.handoff import queue
+from bot.handoff import mediators, queue
 from bot.handoff.models import UPDATE_PENDING, ButtonPayload, HandoffRequest, Newcomer, ReceivedUpdate, TranscriptMessage
 from bot.knowledge.database import engine_for, session_scope, upgrade_schema
 from bot.telegram import inbox, rendering
-from bot.telegram.app import file_url_for
-from bot.telegram.config import ConfigurationError, from_environment
+from bot.telegram.app import check_ready, file_url_for
+from bot.telegram.config import ConfigurationError, GatewayConfig, from_environment
 
 
 @pytest.fixture
@@ -119,3 +119,13 @@ def test_retention_removes_old_gateway_records_but_keeps_open_handoffs(database_
         assert session.get(HandoffRequest, closed.id) is None
         assert session.execute(select(TranscriptMessage)).first() is None
         assert session.get(ReceivedUpdate, 1) is None and session.get(ButtonPayload, "k") is None
+
+
+def test_the_gateway_will_not_promise_mediators_it_cannot_reach(sqlite_url):
+    config = GatewayConfig(token="1:abc", database_url=sqlite_url)
+    check_ready(config)  # no mediators registered: the assistant gives the office's contact instead
+    with session_scope(engine_for(sqlite_url)) as session:
+        mediators.register_mediator(session, mediators.read_registration(1, "Aisha", "ar", "mon-fri 09:00-14:00"))
+    with pytest.raises(ConfigurationError, match="TELEGRAM_MEDIATOR_CHAT_ID"):
+        check_ready(config)
+    check_ready(GatewayConfig(token="1:abc", database_url=sqlite_url, mediator_chat_id=-100))
