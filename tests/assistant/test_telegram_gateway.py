@@ -327,10 +327,14 @@ async def test_a_forum_group_gets_a_topic_per_conversation(fake, group_id, regis
         before = len(fake.messages_to(newcomer))
         fake.user_sends(forum, olena, "Добрый день, я Олена.", message_thread_id=topic.message_thread_id)
         assert (await texts_after(fake, newcomer, before))[0] == "👤 Olena: Добрый день, я Олена."
+        fake.user_sends_photo(newcomer, newcomer, caption="мой паспорт")
+        photos = await fake.async_wait_for(lambda: [m for m in fake.messages_to(forum) if "photo" in m], timeout=20)
+        assert photos[0].get("message_thread_id") == topic.message_thread_id  # media reach the mediator as they are
+        before = len(fake.messages_to(newcomer))
         stranger = fake.user(7777, "Intrús")
         fake.user_sends(forum, stranger, "hola", message_thread_id=topic.message_thread_id)
         await asyncio.sleep(1)
-        assert len(fake.messages_to(newcomer)) == before + 1  # only registered mediators reach the newcomer
+        assert len(fake.messages_to(newcomer)) == before  # only registered mediators reach the newcomer
 
 
 async def test_one_chat_writing_fast_is_held_back_in_order_without_losing_anything(fake, mediators_group, rasa_server, action_url, knowledge_url):
@@ -402,3 +406,20 @@ async def test_release_transfer_and_going_back_to_the_assistant(fake, mediators_
         fake.user_presses(newcomer, newcomer, claimed_message["message_id"], back)
         await fake.async_wait_for(lambda: say("handoff_cancelled", "ar") in fake.texts_to(newcomer), timeout=20)
         assert (await fake.async_wait_for(lambda: not tracker(rasa_server, newcomer.id)["paused"], timeout=10)) is True
+
+
+async def test_an_unclaimed_request_is_announced_again_and_the_newcomer_kept_informed(
+    fake, mediators_group, registered, rasa_server, action_url, knowledge_url
+):
+    config = config_for(fake, mediators_group.id, rasa_server, action_url, knowledge_url, reannounce_every=dt.timedelta(seconds=1))
+    newcomer = fake.private_chat(5012, "Nadia", language_code="fr")
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "Bonjour")
+        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
+        request_id, _ = await ask_for_a_person(fake, newcomer, mediators_group)
+        again = await fake.async_wait_for(
+            lambda: [m for m in fake.messages_to(mediators_group) if (m.get("text") or "").startswith(f"🔁 Still waiting #{request_id}")], timeout=20
+        )
+        assert any(d == f"take:{request_id}" for _, d in buttons_of(again[0]))
+        informed = await fake.async_wait_for(lambda: [t for t in fake.texts_to(newcomer) if t.startswith(say("handoff_still_waiting", "fr"))], timeout=20)
+        assert say("handoff_on_duty", "fr", names="Aisha") in informed[0]
