@@ -118,9 +118,16 @@ def request_of(knowledge_url, chat_id: int) -> HandoffRequest | None:
         ).scalars().first()
 
 
-async def ask_for_a_person(fake, newcomer, mediators_group, text="/human") -> tuple[int, dict]:
-    """The newcomer asks; returns the request id and its announcement in the mediators' group."""
-    fake.user_sends(newcomer, newcomer, text)
+async def ask_for_a_person(fake, newcomer, mediators_group, first: str | None = None) -> tuple[int, dict]:
+    """The newcomer (after a ``first`` message to the bot, if given) asks for a person.
+
+    Returns the request id and its announcement in the mediators' group.
+    """
+    if first is not None:
+        answered = len(fake.messages_to(newcomer))
+        fake.user_sends(newcomer, newcomer, first)
+        await fake.async_wait_for_messages(newcomer, answered + 1, timeout=60)
+    fake.user_sends(newcomer, newcomer, "/human")
     announcement = await fake.async_wait_for(lambda: message_with_button(fake.messages_to(mediators_group), "take:"), timeout=60)
     request_id = int(next(data for _, data in buttons_of(announcement) if data.startswith("take:")).split(":")[1])
     return request_id, announcement
@@ -182,9 +189,7 @@ async def test_two_mediators_take_at_once_and_one_wins(fake, mediators_group, re
     aisha = fake.user(registered["Aisha"], "Aisha")
     olena = fake.user(registered["Olena"], "Olena")
     async with running(config):
-        fake.user_sends(newcomer, newcomer, "Привіт")
-        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
-        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group)
+        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group, first="Привіт")
         before = len(fake.messages_to(newcomer))
         first = fake.user_presses(mediators_group, aisha, announcement["message_id"], f"take:{request_id}")
         second = fake.user_presses(mediators_group, olena, announcement["message_id"], f"take:{request_id}")
@@ -203,9 +208,7 @@ async def test_a_gateway_restart_mid_handoff_loses_nothing(fake, mediators_group
     newcomer = fake.private_chat(5003, "Ana", language_code="ro")
     aisha = fake.user(registered["Aisha"], "Aisha")
     async with running(config):
-        fake.user_sends(newcomer, newcomer, "Bună ziua, am nevoie de ajutor")
-        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
-        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group)
+        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group, first="Bună ziua, am nevoie de ajutor")
         fake.user_presses(mediators_group, aisha, announcement["message_id"], f"take:{request_id}")
         await fake.async_wait_for(lambda: request_of(knowledge_url, newcomer.id).status == CLAIMED, timeout=20)
     # The gateway is down: the newcomer writes; Telegram keeps the update.
@@ -248,9 +251,7 @@ async def test_forget_erases_conversation_profile_and_handoffs_after_confirmatio
 ):
     newcomer = fake.private_chat(5005, "Pierre", language_code="fr")
     async with running(config):
-        fake.user_sends(newcomer, newcomer, "Bonjour, je cherche un cours de catalan")
-        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
-        request_id, _ = await ask_for_a_person(fake, newcomer, mediators_group)
+        request_id, _ = await ask_for_a_person(fake, newcomer, mediators_group, first="Bonjour, je cherche un cours de catalan")
         before = len(fake.messages_to(newcomer))
         fake.user_sends(newcomer, newcomer, "/mydata")
         shown = "\n".join(await texts_after(fake, newcomer, before, at_least=2))
@@ -314,9 +315,7 @@ async def test_a_forum_group_gets_a_topic_per_conversation(fake, group_id, regis
     newcomer = fake.private_chat(5008, "Olga", language_code="ru")
     olena = fake.user(registered["Olena"], "Olena")
     async with running(config):
-        fake.user_sends(newcomer, newcomer, "Здравствуйте")
-        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
-        request_id, announcement = await ask_for_a_person(fake, newcomer, forum)
+        request_id, announcement = await ask_for_a_person(fake, newcomer, forum, first="Здравствуйте")
         fake.user_presses(forum, olena, announcement["message_id"], f"take:{request_id}")
         topic = (await fake.async_wait_for(lambda: fake.topics(forum), timeout=20))[0]
         assert topic.name.startswith(f"#{request_id}")
@@ -373,9 +372,7 @@ async def test_release_transfer_and_going_back_to_the_assistant(fake, mediators_
     aisha = fake.user(registered["Aisha"], "Aisha")
     olena = fake.user(registered["Olena"], "Olena")
     async with running(config):
-        fake.user_sends(newcomer, newcomer, "مرحبا")
-        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
-        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group)
+        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group, first="مرحبا")
         fake.user_presses(mediators_group, aisha, announcement["message_id"], f"take:{request_id}")
         header = await fake.async_wait_for(lambda: message_with_button(fake.messages_to(mediators_group), f"release:{request_id}"), timeout=20)
         await fake.async_wait_for(lambda: say("handoff_claimed", "ar", name="Aisha") in fake.texts_to(newcomer), timeout=20)
@@ -414,9 +411,7 @@ async def test_an_unclaimed_request_is_announced_again_and_the_newcomer_kept_inf
     config = config_for(fake, mediators_group.id, rasa_server, action_url, knowledge_url, reannounce_every=dt.timedelta(seconds=1))
     newcomer = fake.private_chat(5012, "Nadia", language_code="fr")
     async with running(config):
-        fake.user_sends(newcomer, newcomer, "Bonjour")
-        await fake.async_wait_for_messages(newcomer, 1, timeout=60)
-        request_id, _ = await ask_for_a_person(fake, newcomer, mediators_group)
+        request_id, _ = await ask_for_a_person(fake, newcomer, mediators_group, first="Bonjour")
         again = await fake.async_wait_for(
             lambda: [m for m in fake.messages_to(mediators_group) if (m.get("text") or "").startswith(f"🔁 Still waiting #{request_id}")], timeout=20
         )
