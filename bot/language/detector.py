@@ -22,7 +22,6 @@ import numpy as np
 
 from bot.language.detection import Detection
 from bot.language.ngrams import LangdetectModel, LinguaModel, log_softmax
-from bot.language.shapes import ShapeModel
 from bot.language.scripts import NO_LETTERS, OTHER, ScriptProfile, distinctive_letter_counts, keep_script, script_profile
 from bot.language.words import WordModel, tokenize
 from bot.languages import LANGUAGE_CODES, SUPPORTED_LANGUAGES, UNDETERMINED, normalise_code
@@ -77,7 +76,6 @@ class Evidence:
     langdetect: np.ndarray
     word_centibels: np.ndarray  # per word (rows) and candidate (columns)
     letters: np.ndarray  # distinctive letters per candidate
-    shapes: np.ndarray  # per word and candidate, log P(word | language) from its letters
 
     @property
     def words(self) -> np.ndarray:
@@ -104,7 +102,6 @@ class _Models:
             if len(codes) > 1
         }
         self.langdetect = LangdetectModel(LANGUAGE_CODES)
-        self.shapes = {script: ShapeModel(codes) for script, codes in CANDIDATES_BY_SCRIPT.items() if len(codes) > 1}
         _return_freed_memory()
 
 
@@ -153,14 +150,12 @@ def gather_evidence(letters: str, script: str) -> Evidence:
     loaded = models()
     candidates = CANDIDATES_BY_SCRIPT[script]
     columns = [LANGUAGE_CODES.index(code) for code in candidates]
-    tokens = tokenize(letters)
     return Evidence(
         candidates=candidates,
         lingua=loaded.lingua[script].log_probabilities(letters),
         langdetect=log_softmax(loaded.langdetect.log_likelihoods(letters)[columns]),
-        word_centibels=loaded.words.centibels(tokens, candidates),
+        word_centibels=loaded.words.centibels(tokenize(letters), candidates),
         letters=np.array(distinctive_letter_counts(letters, candidates), dtype=float),
-        shapes=loaded.shapes[script].log_probabilities(tokens),
     )
 
 
