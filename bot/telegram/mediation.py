@@ -396,7 +396,7 @@ class Mediation:
             if arguments and arguments[0].strip().lstrip("-").isdigit():
                 target = mediators.by_telegram_id(session, int(arguments[0].strip()))
             if target is None:
-                names = ", ".join(f"{m.name} ({m.telegram_user_id})" for m in mediators.all_mediators(session) if m.id != mediator_id)
+                names = ", ".join(f"{html.escape(m.name)} ({m.telegram_user_id})" for m in mediators.all_mediators(session) if m.id != mediator_id)
                 reply = f"Write /transfer followed by a colleague's Telegram id: {names or 'no other mediator is registered'}."
             else:
                 request = session.get(HandoffRequest, request_id)
