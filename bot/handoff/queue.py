@@ -148,7 +148,7 @@ def take_announcement(session: Session, request_id: int, now: dt.datetime, every
 def due_for_announcement(session: Session, now: dt.datetime, every: dt.timedelta) -> list[HandoffRequest]:
     """Waiting requests never announced, or announced longer ago than ``every``."""
     waiting = session.execute(select(HandoffRequest).where(HandoffRequest.status == WAITING).order_by(HandoffRequest.id)).scalars()
-    return [request for request in waiting if request.announced_at is None or _aware(request.announced_at) <= now - every]
+    return [request for request in waiting if request.announced_at is None or as_utc(request.announced_at) <= now - every]
 
 
 def with_rasa_event_due(session: Session) -> list[HandoffRequest]:
@@ -182,6 +182,7 @@ def request_of_thread(session: Session, thread_id: int) -> HandoffRequest | None
     return session.execute(select(HandoffRequest).where(HandoffRequest.thread_id == thread_id).order_by(HandoffRequest.id.desc())).scalars().first()
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time, timezone-aware."""
     # SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

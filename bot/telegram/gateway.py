@@ -23,7 +23,8 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import privacy, replies
 from bot.handoff import queue
-from bot.handoff.models import HandoffRequest, Newcomer, ReceivedUpdate, utcnow
+from bot.handoff.queue import as_utc
+from bot.handoff.models import FROM_NEWCOMER, HandoffRequest, Newcomer, ReceivedUpdate, utcnow
 from bot.handoff.protocol import TELEGRAM_CHANNEL
 from bot.knowledge import answers
 from bot.knowledge.database import engine_for, session_scope
@@ -292,12 +293,20 @@ class Gateway:
         await self.receive(update.update_id, chat, update.effective_user, HUMAN_PAYLOAD)
 
     async def on_mydata(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Everything kept about the person: the profile, what they wrote to the assistant, their handoffs' messages."""
         chat_id = update.effective_chat.id
         with self.session() as session:
             language = self.language_of(session, chat_id, update.effective_user)
             profile = session.get(Newcomer, chat_id)
             requests = len(profile.requests) if profile else 0
             first_seen = profile.first_seen_at.date().isoformat() if profile else "-"
+            # 🙋 what they wrote, 👤 what a mediator wrote to them
+            handoff_lines = [
+                (as_utc(message.created_at), f"{'🙋' if message.author == FROM_NEWCOMER else '👤'} {message.text}")
+                for request in (profile.requests if profile else [])
+                for message in request.messages
+                if message.text
+            ]
         messages = privacy.user_messages(self.config.tracker_database_url, str(chat_id))
         if profile is None and not messages:
             await self.send_text(chat_id, say("mydata_nothing", language))
@@ -306,9 +315,9 @@ class Gateway:
             chat_id,
             say("mydata_summary", language, language=language, first_seen=first_seen, messages=len(messages), requests=requests, days=self.config.retention_days),
         )
-        if messages:
-            lines = [f"{moment:%Y-%m-%d %H:%M} · {text}" for moment, text in messages]
-            await self.send_text(chat_id, say("mydata_messages", language) + "\n" + "\n".join(lines))
+        lines = sorted([(moment, f"🙋 {text}") for moment, text in messages] + handoff_lines, key=lambda line: line[0])
+        if lines:
+            await self.send_text(chat_id, say("mydata_messages", language) + "\n" + "\n".join(f"{moment:%Y-%m-%d %H:%M} {text}" for moment, text in lines))
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id = update.effective_chat.id

@@ -118,6 +118,11 @@ def request_of(knowledge_url, chat_id: int) -> HandoffRequest | None:
         ).scalars().first()
 
 
+def transcript_of(knowledge_url, request_id: int) -> list[str]:
+    with session_scope(engine_for(knowledge_url)) as session:
+        return [message.text for message in session.get(HandoffRequest, request_id).messages]
+
+
 async def ask_for_a_person(fake, newcomer, mediators_group, first: str | None = None) -> tuple[int, dict]:
     """The newcomer (after a ``first`` message to the bot, if given) asks for a person.
 
@@ -252,10 +257,13 @@ async def test_forget_erases_conversation_profile_and_handoffs_after_confirmatio
     newcomer = fake.private_chat(5005, "Pierre", language_code="fr")
     async with running(config):
         request_id, _ = await ask_for_a_person(fake, newcomer, mediators_group, first="Bonjour, je cherche un cours de catalan")
+        await fake.async_wait_for(lambda: say("handoff_on_duty", "fr", names="Aisha") in fake.texts_to(newcomer), timeout=20)
+        fake.user_sends(newcomer, newcomer, "Je peux venir demain matin")  # kept for the mediator
+        await fake.async_wait_for(lambda: transcript_of(knowledge_url, request_id), timeout=20)
         before = len(fake.messages_to(newcomer))
         fake.user_sends(newcomer, newcomer, "/mydata")
         shown = "\n".join(await texts_after(fake, newcomer, before, at_least=2))
-        assert "Bonjour, je cherche un cours de catalan" in shown
+        assert "🙋 Bonjour, je cherche un cours de catalan" in shown and "🙋 Je peux venir demain matin" in shown
 
         before = len(fake.messages_to(newcomer))
         fake.user_sends(newcomer, newcomer, "/forget")
