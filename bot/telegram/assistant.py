@@ -66,9 +66,11 @@ class AssistantClient:
         if response.status_code != 200:
             raise AssistantUnavailable(f"Rasa answered HTTP {response.status_code} to {event}")
 
-    async def tracker(self, sender_id: str) -> dict[str, Any] | None:
+    async def tracker(self, sender_id: str, with_events: bool = False) -> dict[str, Any] | None:
+        """The conversation's state; its events only when asked, since they grow with every message."""
+        params = {**self._params, "include_events": "AFTER_RESTART" if with_events else "NONE"}
         try:
-            response = await self._http.get(f"{self.rasa_url}/conversations/{sender_id}/tracker", params=self._params)
+            response = await self._http.get(f"{self.rasa_url}/conversations/{sender_id}/tracker", params=params)
         except httpx.HTTPError:
             return None
         return response.json() if response.status_code == 200 else None

@@ -113,7 +113,7 @@ class Mediation:
             request = session.get(HandoffRequest, request_id)
             session.refresh(request)
             sender_id, again = request.sender_id, request.announcements > 1
-        tracker_lines = recent_lines(await self.gateway.assistant.tracker(sender_id), RECENT_LINES_ANNOUNCED)
+        tracker_lines = recent_lines(await self.gateway.assistant.tracker(sender_id, with_events=True), RECENT_LINES_ANNOUNCED)
         with self.gateway.session() as session:
             request = session.get(HandoffRequest, request_id)
             speakers = mediators.speakers_of(session, request.language)
