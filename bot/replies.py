@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.knowledge.models import Article, Office
 from bot.languages import LANGUAGES_BY_CODE, SUPPORTED_LANGUAGES
-from bot.knowledge.pack import WEEKDAYS
+from bot.knowledge.pack import WEEKDAYS, consecutive_days
 from bot.texts import say
 
 Reply = dict[str, Any]
@@ -87,8 +87,7 @@ def opening_hours(office: Office, language: str) -> str:
     for period in office.opening_hours:
         days = sorted(period["days"], key=WEEKDAYS.index)
         names = [say(f"day_{day}", language) for day in days]
-        consecutive = [WEEKDAYS.index(day) for day in days] == list(range(WEEKDAYS.index(days[0]), WEEKDAYS.index(days[0]) + len(days)))
-        day_text = f"{names[0]}–{names[-1]}" if len(days) > 2 and consecutive else ", ".join(names)
+        day_text = f"{names[0]}–{names[-1]}" if len(days) > 2 and consecutive_days(days) else ", ".join(names)
         periods.append(f"{day_text} {period['opens']}–{period['closes']}")
     return "; ".join(periods)
 

@@ -11,7 +11,7 @@ import os
 import re
 from zoneinfo import ZoneInfo
 
-from bot.knowledge.pack import TIME_PATTERN, WEEKDAYS
+from bot.knowledge.pack import TIME_PATTERN, WEEKDAYS, consecutive_days
 
 DEFAULT_TIMEZONE = "Europe/Madrid"
 _PERIOD = re.compile(r"^\s*(?P<days>[a-z,\-]+)\s+(?P<opens>\d\d:\d\d)\s*-\s*(?P<closes>\d\d:\d\d)\s*$")
@@ -59,9 +59,7 @@ def format_hours(periods: list[dict]) -> str:
     parts = []
     for period in periods:
         days = period["days"]
-        indexes = [WEEKDAYS.index(day) for day in days]
-        consecutive = len(days) > 1 and indexes == list(range(indexes[0], indexes[0] + len(days)))
-        day_text = f"{days[0]}-{days[-1]}" if consecutive else ",".join(days)
+        day_text = f"{days[0]}-{days[-1]}" if len(days) > 1 and consecutive_days(days) else ",".join(days)
         parts.append(f"{day_text} {period['opens']}-{period['closes']}")
     return "; ".join(parts)
 

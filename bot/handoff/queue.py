@@ -147,8 +147,7 @@ def take_announcement(session: Session, request_id: int, now: dt.datetime, every
 
 def due_for_announcement(session: Session, now: dt.datetime, every: dt.timedelta) -> list[HandoffRequest]:
     """Waiting requests never announced, or announced longer ago than ``every``."""
-    waiting = session.execute(select(HandoffRequest).where(HandoffRequest.status == WAITING).order_by(HandoffRequest.id)).scalars()
-    return [request for request in waiting if request.announced_at is None or as_utc(request.announced_at) <= now - every]
+    return [request for request in waiting_requests(session) if request.announced_at is None or as_utc(request.announced_at) <= now - every]
 
 
 def with_rasa_event_due(session: Session) -> list[HandoffRequest]:

@@ -11,16 +11,18 @@ import contextlib
 import logging
 import signal
 import sys
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from sqlalchemy import select
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.handoff.models import Mediator
-from bot.knowledge.database import session_scope, upgrade_schema, engine_for
+from bot.knowledge.database import engine_for, session_scope, upgrade_schema
+from bot.languages import LANGUAGE_CODES, LINGUA_FRANCA
 from bot.telegram.config import ConfigurationError, GatewayConfig, from_environment
 from bot.telegram.gateway import Gateway
+from bot.texts import say
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +32,25 @@ MEDIA = (
     filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE | filters.Document.ALL | filters.Sticker.ALL
     | filters.LOCATION | filters.CONTACT
 )
-# Commands shown in Telegram's menu; the names are the same in every language.
-COMMANDS = [
-    BotCommand("start", "Start / Inici / Inicio / ابدأ"),
-    BotCommand("language", "Language / Idioma / اللغة"),
-    BotCommand("help", "Help / Ajuda / Ayuda / مساعدة"),
-    BotCommand("human", "A person / Una persona / شخص"),
-    BotCommand("mydata", "My data / Les meves dades / بياناتي"),
-    BotCommand("forget", "Erase my data / Esborrar / حذف بياناتي"),
-]
+
+
+def command_menu(language: str) -> list[BotCommand]:
+    """The commands Telegram lists, described in ``language``."""
+    return [
+        BotCommand("start", say("command_start", language)),
+        BotCommand("language", say("button_language", language)),
+        BotCommand("help", say("command_help", language)),
+        BotCommand("human", say("button_human", language)),
+        BotCommand("mydata", say("command_mydata", language)),
+        BotCommand("forget", say("command_forget", language)),
+    ]
+
+
+async def set_command_menus(bot: Any) -> None:
+    """Telegram shows each person the menu of their app's language, English where we have none."""
+    await bot.set_my_commands(command_menu(LINGUA_FRANCA))
+    for code in LANGUAGE_CODES:
+        await bot.set_my_commands(command_menu(code), language_code=code)
 
 
 def build_application(config: GatewayConfig) -> tuple[Application, Gateway]:
@@ -99,7 +111,7 @@ async def running(config: GatewayConfig) -> AsyncIterator[Gateway]:
     application, gateway = build_application(config)
     async with application:
         await gateway.start(application.bot)
-        await application.bot.set_my_commands(COMMANDS)
+        await set_command_menus(application.bot)
         await application.start()
         if config.webhook_mode:
             # PTB's webhook server answers 403 to a request without the right secret token.

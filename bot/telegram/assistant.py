@@ -13,6 +13,10 @@ class AssistantUnavailable(Exception):
     """Rasa or the action server is down, slow, or answered nothing."""
 
 
+class AssistantSilent(AssistantUnavailable):
+    """Rasa took the message and answered nothing (its actions failed, or the conversation is paused)."""
+
+
 class AssistantClient:
     def __init__(self, rasa_url: str, action_health_url: str | None, timeout: float, token: str | None = None):
         self.rasa_url = rasa_url.rstrip("/")
@@ -40,7 +44,7 @@ class AssistantClient:
             raise AssistantUnavailable(f"Rasa answered HTTP {response.status_code}")
         replies = response.json()
         if not replies:
-            raise AssistantUnavailable("Rasa answered nothing")
+            raise AssistantSilent("Rasa answered nothing")
         return replies
 
     async def _check_action_server(self) -> None:

@@ -30,7 +30,7 @@ from bot.knowledge import answers
 from bot.knowledge.database import engine_for, session_scope
 from bot.languages import LINGUA_FRANCA, is_supported, normalise_code
 from bot.telegram import inbox, rendering
-from bot.telegram.assistant import AssistantClient, AssistantUnavailable, conversation_language
+from bot.telegram.assistant import AssistantClient, AssistantSilent, AssistantUnavailable, conversation_language
 from bot.telegram.config import GatewayConfig
 from bot.telegram.mediation import Mediation
 from bot.telegram.rendering import HandoffOpened, TextOut, VenueOut
@@ -219,7 +219,7 @@ class Gateway:
                 log.warning("assistant unavailable for chat %s: %s", chat_id, error)
                 with self.session() as session:
                     session.get(ReceivedUpdate, update_id).attempts = attempts + 1
-                if str(error) == "Rasa answered nothing" and attempts + 1 >= MAX_SILENT_ATTEMPTS:
+                if isinstance(error, AssistantSilent) and attempts + 1 >= MAX_SILENT_ATTEMPTS:
                     with self.session() as session:
                         inbox.answered(session, update_id)
                     await self.say_to(chat_id, "not_understood")

@@ -19,7 +19,7 @@ from bot.handoff.models import CLAIMED, ENDED, HandoffRequest, Newcomer
 from bot.knowledge import answers
 from bot.knowledge.database import engine_for, session_scope
 from bot import privacy
-from bot.telegram.app import running
+from bot.telegram.app import command_menu, running
 from bot.telegram.config import GatewayConfig
 from bot.texts import say
 from tests.assistant.conftest import rasa_endpoints, running_rasa
@@ -312,6 +312,9 @@ async def test_webhook_mode_checks_the_secret_token(fake, mediators_group, rasa_
     newcomer = fake.private_chat(5007, "Giulia", language_code="it")
     async with running(config):
         assert fake.calls_of("setWebhook")[-1]["secret_token"] == "s3cret-token"
+        # the command menu is described in each supported language
+        assert [c["description"] for c in fake.commands(language_code="uk")] == [c.description for c in command_menu("uk")]
+        assert fake.commands(language_code="uk")[3]["description"] == say("button_human", "uk")
         fake.user_sends(newcomer, newcomer, "ciao")
         await fake.async_wait_for_messages(newcomer, 1, timeout=60)
         forged = {"update_id": 99_999_999, "message": {**fake.messages_to(newcomer)[0], "from": newcomer.user.as_json(), "text": "ciao di nuovo"}}
