@@ -22,7 +22,15 @@ import numpy as np
 
 from bot.language.detection import Detection
 from bot.language.ngrams import LangdetectModel, LinguaModel, log_softmax
-from bot.language.scripts import NO_LETTERS, OTHER, ScriptProfile, distinctive_letter_counts, keep_script, script_profile
+from bot.language.scripts import (
+    NO_LETTERS,
+    OTHER,
+    ScriptProfile,
+    distinctive_letter_counts,
+    keep_script,
+    keeps_to_alphabet,
+    script_profile,
+)
 from bot.language.words import WordModel, tokenize
 from bot.languages import LANGUAGE_CODES, SUPPORTED_LANGUAGES, UNDETERMINED, normalise_code
 
@@ -186,7 +194,8 @@ def detect(text: str, hint: str | None = None) -> Detection:
     probabilities = combine(evidence, normalise_code(hint))
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
-    sure = confidence >= ABSTAIN_BELOW and evidence.explained_by(best)
+    explained = evidence.explained_by(best) or keeps_to_alphabet(letters, candidates[best])
+    sure = confidence >= ABSTAIN_BELOW and explained
     return Detection(
         language=candidates[best] if sure else UNDETERMINED,
         confidence=confidence,

@@ -33,6 +33,18 @@ DISTINCTIVE_LETTERS: dict[str, str] = {
     "ar": "ةىيكأإ",
 }
 
+# The whole alphabets of supported languages whose script unsupported languages
+# share, each with its signature letters. Among Cyrillic alphabets, only
+# Russian's has ы, э or ё and no letter Russian lacks (Belarusian adds і and ў,
+# Kazakh ә, қ, ө...; Bulgarian, Serbian and Macedonian have none of the three);
+# є, ї and ґ are Ukrainian's own. A message that keeps to one of these
+# alphabets and writes a signature letter is in that language, however rare
+# its words.
+ALPHABETS: dict[str, tuple[str, str]] = {
+    "ru": ("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", "ыэё"),
+    "uk": ("абвгґдеєжзиіїйклмнопрстуфхцчшщьюя", "єїґ"),
+}
+
 # Whom to address when a message is in a script no supported language uses:
 # the supported language its writers most often learnt at school or use with
 # officials. Scripts not listed fall back to bot.languages.LINGUA_FRANCA.
@@ -117,6 +129,16 @@ def keep_script(text: str, unicode_script: str) -> str:
     """The text with letters of other scripts blanked: an English brand name does not vote in Urdu."""
     foreign = {ord(char): " " for char in set(text) if letter_script(char) not in (None, unicode_script)}
     return text.translate(foreign) if foreign else text
+
+
+def keeps_to_alphabet(text: str, code: str) -> bool:
+    """Whether the text's letters of the language's script are all in its alphabet, one of them a signature letter."""
+    if code not in ALPHABETS:
+        return False
+    alphabet, signature = ALPHABETS[code]
+    script = letter_script(alphabet[0])
+    letters = {char for char in text.lower() if letter_script(char) == script}
+    return letters <= set(alphabet) and not letters.isdisjoint(signature)
 
 
 def distinctive_letter_counts(text: str, codes: tuple[str, ...]) -> list[int]:

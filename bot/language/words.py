@@ -23,6 +23,12 @@ from bot.languages import LANGUAGES_BY_CODE
 # than the language's ("què" for Spanish "qué") is evidence against it.
 MISSING_ACCENTS_CB = 30
 WRONG_ACCENTS_CB = 200
+# Text that passed through a system that only knew ASCII arrives with its
+# accented letters deleted ("administracin", "crditos"): a plain word matching
+# a listed word so damaged counts, at a penalty, as that word. The form must
+# keep a few letters, or short damaged forms would match everything.
+DROPPED_LETTERS_CB = 200
+DROPPED_LETTERS_MIN_LENGTH = 4
 # The frequency given to a word a language's list lacks. wordfreq's large
 # lists go down to 1e-8 (-800 cB), its small ones (the only ones for Greek,
 # Romanian and Urdu) to 1e-6: a word missing from a small list is rarer than
@@ -35,6 +41,8 @@ _SMALL_LIST_BINS = 600
 # Scripts whose accents people often leave out when typing. Cyrillic й, ї or
 # ё and Arabic hamzas are letters of their own on phone keyboards.
 ACCENTED_SCRIPTS = frozenset({"Latin", "Greek"})
+# Only Latin letters fall out in ASCII-only systems: a Greek word would lose them all.
+DROPPED_LETTERS_SCRIPTS = frozenset({"Latin"})
 
 
 # How wordfreq normalised the texts its lists come from, so a word typed in
@@ -46,6 +54,10 @@ _ROMANIAN_CEDILLAS = str.maketrans("şţ", "șț")
 _CATALAN_GEMINATE_L = re.compile(r"(?<=\w)(?:l\.l|ŀl)(?=\w)")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['·\-][^\W\d_]+)*")
 _JOINERS = re.compile(r"['·\-]")
+# A lone Latin consonant is an initial ("J. Smith"), an abbreviation ("n.d.")
+# or an elision typed apart from its word; no supported language writes one
+# as a word, yet the lists count elisions cut from their words ("d", "l").
+_LONE_CONSONANT = re.compile(r"[bcdfghjklmnpqrstvwxz]")
 
 
 def normalise(text: str) -> str:
@@ -104,7 +116,7 @@ class WordModel:
         rng = np.random.default_rng(0)
         self._salts = dict(zip(codes, rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, len(codes))))
         self._unlisted: dict[str, int] = {}
-        exact_keys, exact_centibels, plain_keys, plain_centibels = [], [], [], []
+        exact_keys, exact_centibels, plain_keys, plain_centibels, dropped_keys, dropped_centibels = [], [], [], [], [], []
         for code in codes:
             bins = read_cBpack(files[code])
             self._unlisted[code] = UNLISTED_IN_SMALL_LIST_CB if len(bins) <= _SMALL_LIST_BINS else UNLISTED_CB
@@ -117,8 +129,13 @@ class WordModel:
                 keys, summed = _accentless_frequencies(words, hashes, centibels)
                 plain_keys.append(keys ^ self._salts[code])
                 plain_centibels.append(summed)
+            if LANGUAGES_BY_CODE[code].script in DROPPED_LETTERS_SCRIPTS:
+                keys, summed = _dropped_letter_frequencies(words, centibels)
+                dropped_keys.append(keys ^ self._salts[code])
+                dropped_centibels.append(summed)
         self._exact = _Table(exact_keys, exact_centibels)
         self._accentless = _Table(plain_keys, plain_centibels)
+        self._dropped = _Table(dropped_keys, dropped_centibels)
 
     def _centibels(self, strings: list[str], codes: tuple[str, ...]) -> np.ndarray:
         accents_optional = LANGUAGES_BY_CODE[codes[0]].script in ACCENTED_SCRIPTS
@@ -133,17 +150,22 @@ class WordModel:
         plain_listed = self._exact.lookup(plain_keys, unlisted) if accented.any() else exact
         accentless = np.maximum(self._accentless.lookup(plain_keys, unlisted), plain_listed)
         penalty = np.where(accented, WRONG_ACCENTS_CB, MISSING_ACCENTS_CB)
-        return np.maximum(exact, accentless - penalty)
+        best = np.maximum(exact, accentless - penalty)
+        if LANGUAGES_BY_CODE[codes[0]].script in DROPPED_LETTERS_SCRIPTS:
+            # Damaged forms are plain ASCII, so only a plain word can be one.
+            best = np.maximum(best, self._dropped.lookup(exact_keys, unlisted) - DROPPED_LETTERS_CB)
+        return best
 
     def centibels(self, tokens: list[str], codes: tuple[str, ...]) -> np.ndarray:
         """Per word (rows) and language (columns, all of one script), the word's frequency in centibels.
 
         Elided and hyphenated words ("l'aigua", "fer-ho") count as the whole
-        word if the list has it, else as their rarest part.
+        word if the list has it, else as their rarest part. Lone consonants
+        are not words and get no row.
         """
         strings: list[str] = []
         spans: list[tuple[int, int]] = []
-        for token in tokens:
+        for token in (token for token in tokens if not _LONE_CONSONANT.fullmatch(token)):
             parts = [part for part in _JOINERS.split(token) if part] if _JOINERS.search(token) else []
             spans.append((len(strings), len(strings) + 1 + len(parts)))
             strings += [token, *parts]
@@ -164,6 +186,29 @@ class WordModel:
         return rows
 
 
+def _summed_by_key(hashes: np.ndarray, centibels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique hashes with the summed frequency of the words that share each, in centibels."""
+    keys, inverse = np.unique(hashes, return_inverse=True)
+    frequencies = np.bincount(inverse, weights=10.0 ** (centibels / 100))
+    return keys, np.round(100 * np.log10(frequencies)).astype(np.int16)
+
+
+def _dropped_letter_frequencies(words: list[str], centibels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of the listed words with their non-ASCII letters deleted, with their summed frequency.
+
+    "crditos" stands for "créditos", "administracin" for "administración".
+    """
+    damaged = [
+        (index, form)
+        for index, word in enumerate(words)
+        if not word.isascii() and len(form := word.encode("ascii", "ignore").decode()) >= DROPPED_LETTERS_MIN_LENGTH
+    ]
+    if not damaged:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int16)
+    indices = np.fromiter((index for index, _ in damaged), dtype=np.int64, count=len(damaged))
+    return _summed_by_key(_hashes([form for _, form in damaged]), centibels[indices])
+
+
 def _accentless_frequencies(words: list[str], hashes: np.ndarray, centibels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of the accentless forms that differ from some listed word, with their summed frequency.
 
@@ -175,6 +220,4 @@ def _accentless_frequencies(words: list[str], hashes: np.ndarray, centibels: np.
     plain_hashes[accented] = _hashes([word.translate(stripper) for word, flag in zip(words, accented) if flag])
     differing = np.unique(plain_hashes[plain_hashes != hashes])
     involved = np.isin(plain_hashes, differing)
-    keys, inverse = np.unique(plain_hashes[involved], return_inverse=True)
-    frequencies = np.bincount(inverse, weights=10.0 ** (centibels[involved] / 100))
-    return keys, np.round(100 * np.log10(frequencies)).astype(np.int16)
+    return _summed_by_key(plain_hashes[involved], centibels[involved])

@@ -162,3 +162,8 @@ def test_warm_up_loads_the_models_once():
 def test_a_message_in_cyrillic_with_a_latin_address_is_read_in_its_own_script():
     detection = detect("Мне нужна помощь, я живу на Carrer de Mallorca 245, Barcelona")
     assert (detection.language, detection.script) == ("ru", "Cyrillic")
+
+
+def test_rare_russian_words_in_russian_letters_are_russian_not_undetermined():
+    # A tongue twister's words are rare, but only Russian's alphabet has ы without letters Russian lacks.
+    assert detect("Претенциозных трусишек у быстроглазых осетинок.").language == "ru"

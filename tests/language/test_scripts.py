@@ -5,6 +5,7 @@ from bot.language.scripts import (
     READABLE_LANGUAGE_BY_SCRIPT,
     distinctive_letter_counts,
     keep_script,
+    keeps_to_alphabet,
     letter_script,
     script_profile,
 )
@@ -75,3 +76,20 @@ def test_ukrainian_letters_count_for_ukrainian_and_russian_letters_for_russian()
 def test_script_tables_name_only_supported_languages():
     assert all(is_supported(code) for code in READABLE_LANGUAGE_BY_SCRIPT.values())
     assert all(script_profile(letters).script == LANGUAGES_BY_CODE[code].script for code, letters in DISTINCTIVE_LETTERS.items())
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "expected"),
+    [
+        ("Претенциозных трусишек у быстроглазых осетинок", "ru", True),
+        ("Вреднючие собачонки", "ru", False),  # no signature letter: Bulgarian could write it
+        ("Мы жывем у горадзе Мінск", "ru", False),  # і and the rest: Belarusian
+        ("Добър ден, търся работа", "ru", False),  # Bulgarian: no ы, э or ё
+        ("Їжачок їсть яблука", "uk", True),
+        ("Їжачок ыы", "uk", False),
+        ("Дякую, Sant Joan", "uk", False),  # the Latin letters do not count, but nor does a signature letter appear
+        ("Здравствуйте", "el", False),
+    ],
+)
+def test_a_message_keeping_to_an_alphabet_with_its_signature_letter_is_in_that_language(text, code, expected):
+    assert keeps_to_alphabet(text, code) is expected

@@ -1,10 +1,11 @@
 import math
 
 import numpy as np
+import pytest
 from langdetect.utils.ngram import NGram
 
 from bot.language import detector
-from bot.language.words import tokenize
+from bot.language.words import DROPPED_LETTERS_CB, _dropped_letter_frequencies, tokenize
 
 LATIN = detector.CANDIDATES_BY_SCRIPT["Latin"]
 
@@ -87,3 +88,27 @@ def test_a_word_no_candidate_lists_favours_none_of_them():
     assert np.all(row == row[0])
     listed_in_one = words.centibels(["ajutor"], LATIN)[0]
     assert best(listed_in_one) == "ro" and len(set(listed_in_one)) > 1
+
+
+def test_a_word_whose_accented_letters_were_deleted_counts_as_that_word_at_a_cost():
+    # Text that passed through an ASCII-only system: "administración" arrives as "administracin".
+    words = detector.models().words
+    damaged, whole = words.centibels(["administracin", "administración"], LATIN)
+    spanish = LATIN.index("es")
+    assert best(damaged) == "es"
+    assert whole[spanish] - damaged[spanish] == pytest.approx(DROPPED_LETTERS_CB, abs=1)
+    assert damaged[spanish] > words.centibels(["qxzvbwk"], LATIN)[0, spanish]
+
+
+def test_a_short_damaged_form_is_not_kept():
+    # "això" without its ò would be "aix": too short to say which word it was.
+    keys, centibels = _dropped_letter_frequencies(["això", "acció", "casa"], np.array([-300, -400, -350], dtype=np.int16))
+    assert len(keys) == 1 and keys[0] == hash("acci") and centibels[0] == -400
+
+
+def test_lone_consonants_are_not_words():
+    # French lists "d" and "n" often (elisions cut from their words): as "n.d." they must not vote French.
+    words = detector.models().words
+    assert words.centibels(["n", "d"], LATIN).shape == (0, len(LATIN))
+    assert words.centibels(["y", "i", "e"], LATIN).shape == (3, len(LATIN))
+    assert detector.detect("Lecture notes - Medical care. n.d.").language == "en"
