@@ -2,6 +2,8 @@
 
 The script narrows the candidates (Greek is Greek; Cyrillic is Ukrainian or
 Russian; Arabic letters are Arabic or Urdu; Latin letters one of the rest).
+Persian and Bulgarian, unsupported languages written in Urdu's and Russian's
+letters, are modelled beside them so that their text comes out und.
 Among candidates, four signals add up as log-probabilities, each weighted:
 lingua's character models, langdetect's, how frequent each word is in each
 language (wordfreq), and letters only one language of a pair writes. The
@@ -32,7 +34,7 @@ from bot.language.scripts import (
     script_profile,
 )
 from bot.language.words import WordModel, tokenize
-from bot.languages import LANGUAGE_CODES, SUPPORTED_LANGUAGES, UNDETERMINED, normalise_code
+from bot.languages import SUPPORTED_LANGUAGES, UNDETERMINED, is_supported, normalise_code
 
 # A long message says all it can in its first lines; the cut keeps detection fast.
 MAX_CHARACTERS = 400
@@ -47,6 +49,16 @@ def _candidates_by_script() -> dict[str, tuple[str, ...]]:
 
 
 CANDIDATES_BY_SCRIPT = _candidates_by_script()
+
+# Unsupported languages written in a supported script, modelled beside the
+# supported ones so that their text comes out und instead of as its nearest
+# supported neighbour. Persian (Farsi, and Dari, the language of many Afghan
+# newcomers) shares its letters with Urdu and would otherwise read as Urdu.
+UNSUPPORTED_NEIGHBOURS: dict[str, tuple[str, ...]] = {"Arabic": ("fa",), "Cyrillic": ("bg",)}
+MODELLED_BY_SCRIPT = {
+    script: codes + UNSUPPORTED_NEIGHBOURS.get(script, ()) for script, codes in CANDIDATES_BY_SCRIPT.items()
+}
+SCRIPT_OF_MODELLED = {code: script for script, codes in MODELLED_BY_SCRIPT.items() for code in codes}
 
 # Which scripts get lingua's large models; see LinguaModel. Arabic and Urdu
 # are told apart well enough by their letters and words (on the benchmark,
@@ -65,6 +77,10 @@ LETTER_WEIGHT = 3.0  # per distinctive letter
 # by two languages ("hola" in Spanish or Catalan), far from enough to outvote
 # a couple of words that are clearly in another language.
 HINT_PRIOR = 4.0
+# Against each unsupported neighbour, in nats: people write to this service in
+# its languages far more often than in others, so a neighbour must show itself
+# in more than a word both languages share (Urdu took many words from Persian).
+NEIGHBOUR_PRIOR = -3.0
 # A best guess under this is right less than one time in four: say und.
 ABSTAIN_BELOW = 0.25
 # Text of a few words that are, on average, rarer than one in three million
@@ -102,14 +118,14 @@ class _Models:
     def __init__(self) -> None:
         # The word tables first: building them passes through far more memory
         # than they keep, which is returned before the other models come in.
-        self.words = WordModel(LANGUAGE_CODES)
+        self.words = WordModel(SCRIPT_OF_MODELLED)
         _return_freed_memory()
-        self.lingua = {
-            script: LinguaModel(codes, high_accuracy=script in HIGH_ACCURACY_SCRIPTS)
-            for script, codes in CANDIDATES_BY_SCRIPT.items()
-            if len(codes) > 1
-        }
-        self.langdetect = LangdetectModel(LANGUAGE_CODES)
+        self.lingua: dict[str, LinguaModel] = {}
+        for script, codes in MODELLED_BY_SCRIPT.items():
+            if len(codes) > 1:
+                self.lingua[script] = LinguaModel(codes, high_accuracy=script in HIGH_ACCURACY_SCRIPTS)
+                _return_freed_memory()  # lingua passes each model's files through memory it then frees
+        self.langdetect = LangdetectModel(tuple(SCRIPT_OF_MODELLED))
         _return_freed_memory()
 
 
@@ -156,8 +172,8 @@ def without_noise(text: str) -> str:
 
 def gather_evidence(letters: str, script: str) -> Evidence:
     loaded = models()
-    candidates = CANDIDATES_BY_SCRIPT[script]
-    columns = [LANGUAGE_CODES.index(code) for code in candidates]
+    candidates = MODELLED_BY_SCRIPT[script]
+    columns = [loaded.langdetect.codes.index(code) for code in candidates]
     return Evidence(
         candidates=candidates,
         lingua=loaded.lingua[script].log_probabilities(letters),
@@ -168,13 +184,14 @@ def gather_evidence(letters: str, script: str) -> Evidence:
 
 
 def combine(evidence: Evidence, hint: str | None) -> np.ndarray:
-    """Probabilities over the candidates."""
+    """Probabilities over the candidates, unsupported neighbours included."""
     logits = (
         LINGUA_WEIGHT * evidence.lingua
         + LANGDETECT_WEIGHT * evidence.langdetect
         + WORDS_WEIGHT * evidence.words
         + LETTER_WEIGHT * evidence.letters
     )
+    logits += np.array([0.0 if is_supported(code) else NEIGHBOUR_PRIOR for code in evidence.candidates])
     if hint in evidence.candidates:
         logits[evidence.candidates.index(hint)] += HINT_PRIOR
     return np.exp(log_softmax(logits))
@@ -194,13 +211,14 @@ def detect(text: str, hint: str | None = None) -> Detection:
     probabilities = combine(evidence, normalise_code(hint))
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
-    explained = evidence.explained_by(best) or keeps_to_alphabet(letters, candidates[best])
-    sure = confidence >= ABSTAIN_BELOW and explained
+    explained = evidence.explained_by(best) or keeps_to_alphabet(letters, evidence.candidates[best])
+    sure = confidence >= ABSTAIN_BELOW and explained and is_supported(evidence.candidates[best])
     return Detection(
-        language=candidates[best] if sure else UNDETERMINED,
+        language=evidence.candidates[best] if sure else UNDETERMINED,
         confidence=confidence,
         script=profile.script,
-        scores={code: float(p) for code, p in zip(candidates, probabilities)},
+        # The supported candidates' share; an unsupported neighbour has the rest.
+        scores={code: float(p) for code, p in zip(evidence.candidates, probabilities) if is_supported(code)},
         unicode_script=profile.unicode_script,
         words=len(evidence.word_centibels),
     )

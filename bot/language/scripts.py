@@ -31,6 +31,8 @@ DISTINCTIVE_LETTERS: dict[str, str] = {
     # Urdu's own letters, and the Persian ones Arabic does not use (ک گ ی پ چ ژ).
     "ur": "ےۓہںٹڈڑھکگیپچژ",
     "ar": "ةىيكأإ",
+    # Persian is not supported, but is modelled so that it is told from Urdu.
+    "fa": "کگیپچژ",
 }
 
 # The whole alphabets of supported languages whose script unsupported languages

@@ -16,7 +16,6 @@ import unicodedata
 import numpy as np
 from wordfreq import available_languages, read_cBpack
 
-from bot.languages import LANGUAGES_BY_CODE
 
 # Penalties, in centibels, for matching a word only once accents are removed:
 # leaving accents out is how people type on phones, writing other accents
@@ -111,7 +110,10 @@ def _hashes(strings: list[str]) -> np.ndarray:
 class WordModel:
     """Word frequencies of every supported language, as typed and without accents."""
 
-    def __init__(self, codes: tuple[str, ...]):
+    def __init__(self, scripts: dict[str, str]):
+        """`scripts` gives the script of each language to model, by ISO 639-1 code."""
+        self._scripts = scripts
+        codes = tuple(scripts)
         files = available_languages("best")
         rng = np.random.default_rng(0)
         self._salts = dict(zip(codes, rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, len(codes))))
@@ -125,11 +127,11 @@ class WordModel:
             hashes = _hashes(words)
             exact_keys.append(hashes ^ self._salts[code])
             exact_centibels.append(centibels)
-            if LANGUAGES_BY_CODE[code].script in ACCENTED_SCRIPTS:
+            if scripts[code] in ACCENTED_SCRIPTS:
                 keys, summed = _accentless_frequencies(words, hashes, centibels)
                 plain_keys.append(keys ^ self._salts[code])
                 plain_centibels.append(summed)
-            if LANGUAGES_BY_CODE[code].script in DROPPED_LETTERS_SCRIPTS:
+            if scripts[code] in DROPPED_LETTERS_SCRIPTS:
                 keys, summed = _dropped_letter_frequencies(words, centibels)
                 dropped_keys.append(keys ^ self._salts[code])
                 dropped_centibels.append(summed)
@@ -138,7 +140,7 @@ class WordModel:
         self._dropped = _Table(dropped_keys, dropped_centibels)
 
     def _centibels(self, strings: list[str], codes: tuple[str, ...]) -> np.ndarray:
-        accents_optional = LANGUAGES_BY_CODE[codes[0]].script in ACCENTED_SCRIPTS
+        accents_optional = self._scripts[codes[0]] in ACCENTED_SCRIPTS
         plain = [strip_accents(string) for string in strings] if accents_optional else strings
         salts = np.array([self._salts[code] for code in codes], dtype=np.int64)
         unlisted = np.array([self._unlisted[code] for code in codes], dtype=np.int16)
@@ -151,7 +153,7 @@ class WordModel:
         accentless = np.maximum(self._accentless.lookup(plain_keys, unlisted), plain_listed)
         penalty = np.where(accented, WRONG_ACCENTS_CB, MISSING_ACCENTS_CB)
         best = np.maximum(exact, accentless - penalty)
-        if LANGUAGES_BY_CODE[codes[0]].script in DROPPED_LETTERS_SCRIPTS:
+        if self._scripts[codes[0]] in DROPPED_LETTERS_SCRIPTS:
             # Damaged forms are plain ASCII, so only a plain word can be one.
             best = np.maximum(best, self._dropped.lookup(exact_keys, unlisted) - DROPPED_LETTERS_CB)
         return best

@@ -64,6 +64,36 @@ def test_latin_text_no_supported_language_explains_is_mostly_undetermined():
     assert len(undetermined) >= 6, undetermined
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "سلام، من به کمک نیاز دارم",  # Persian: "Hello, I need help"
+        "کجا می توانم دکتر پیدا کنم؟",  # Persian (Dari alike): "Where can I find a doctor?"
+        "من در بارسلونا خانه ندارم",  # Persian: "I have no home in Barcelona"
+        "Здравейте, търся работа в града",  # Bulgarian: "Hello, I am looking for work in the town"
+        "Къде мога да намеря лекар",  # Bulgarian: "Where can I find a doctor"
+        "Имам нужда от помощ",  # Bulgarian: "I need help"
+    ],
+)
+def test_an_unsupported_neighbour_of_a_supported_script_is_undetermined(text):
+    # Persian is written in Urdu's letters and Bulgarian in Russian's: without their
+    # own models, they came out as Urdu and Russian.
+    assert detect(text).language == "und"
+
+
+def test_urdu_and_russian_are_not_taken_for_their_unsupported_neighbours():
+    assert detect("مجھے ڈاکٹر کی ضرورت ہے").language == "ur"
+    assert detect("مجھے مدد چاہیے").language == "ur"
+    assert detect("Мне нужна помощь с документами").language == "ru"
+    assert detect("Где найти врача").language == "ru"
+
+
+def test_the_interface_language_of_a_neighbour_tips_a_shared_word_to_undetermined():
+    # "کتاب" (book) is Urdu and Persian alike; a Persian telephone says which.
+    assert detect("کتاب", hint="ur").language == "ur"
+    assert detect("کتاب", hint="fa").language == "und"
+
+
 def test_supported_text_with_rare_words_is_still_explained():
     assert detect("necessito el certificat d'empadronament i la targeta sanitària").language == "ca"
     assert detect("преподаватели университета организовали конференцию").language == "ru"

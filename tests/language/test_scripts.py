@@ -75,7 +75,18 @@ def test_ukrainian_letters_count_for_ukrainian_and_russian_letters_for_russian()
 
 def test_script_tables_name_only_supported_languages():
     assert all(is_supported(code) for code in READABLE_LANGUAGE_BY_SCRIPT.values())
-    assert all(script_profile(letters).script == LANGUAGES_BY_CODE[code].script for code, letters in DISTINCTIVE_LETTERS.items())
+    assert all(
+        script_profile(letters).script == LANGUAGES_BY_CODE[code].script
+        for code, letters in DISTINCTIVE_LETTERS.items()
+        if is_supported(code)
+    )
+
+
+def test_persian_letters_count_for_persian_and_urdu_alike_and_urdus_own_for_urdu_only():
+    # "I need help" in Persian, then in Urdu.
+    persian, urdu = distinctive_letter_counts("من به کمک نیاز دارم", ("ur", "fa", "ar")), distinctive_letter_counts("مجھے مدد چاہیے", ("ur", "fa", "ar"))
+    assert persian[0] == persian[1] > 0 and persian[2] == 0
+    assert urdu[0] > urdu[1]
 
 
 @pytest.mark.parametrize(
