@@ -199,7 +199,7 @@ def not_understood(session: Session, context: Context) -> Turn:
     language = context.reply_language
     if context.detection.script == "None":
         return Turn([sentence("no_text", language, "no_text", [human_button(language)])])
-    if context.detection.language == "und" and context.detection.script == "Other" and context.language is None:
+    if context.detection.unsupported and context.language is None:
         # A language we cannot read: say so where they may read it, and offer a person.
         menu = replies.language_menu(language, answer="language_unsupported")
         menu["text"] = say("language_unsupported", language)

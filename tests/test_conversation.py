@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
+
 from bot import conversation
 from bot.handoff.models import REASON_FAILURES, REASON_SENSITIVE
 from bot.conversation import Context
@@ -106,8 +108,13 @@ def test_text_without_letters_is_asked_for_in_words(knowledge):
     assert turn.replies[0]["text"] == say("no_text", "uk")
 
 
-def test_an_unsupported_script_gets_the_menu_and_a_person_in_a_readable_language(knowledge):
-    turn = conversation.not_understood(knowledge, context("ሰላም እንዴት ነህ", None, hint="ti"))
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [("ሰላም እንዴት ነህ", "ti"), ("سلام، من به کمک نیاز دارم", "fa"), ("Имам нужда от помощ", "bg")],
+    ids=["Tigrinya", "Persian", "Bulgarian"],
+)
+def test_an_unsupported_language_gets_the_menu_and_a_person_in_a_readable_language(knowledge, text, hint):
+    turn = conversation.not_understood(knowledge, context(text, None, hint=hint))
     reply = turn.replies[0]
     assert reply["text"] == say("language_unsupported", reply["language"])
     payloads = [b["payload"] for b in reply["buttons"]]

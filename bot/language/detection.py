@@ -19,6 +19,10 @@ class Detection:
     # and how many words the message has, which tells how much it can prove.
     unicode_script: str = ""
     words: int = 0
+    # Whether the text reads as a language the deployment does not support (a
+    # script none uses, a modelled neighbour such as Persian, or words no
+    # candidate knows), as opposed to und from a shared word or two.
+    unsupported: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -28,6 +32,7 @@ class Detection:
             "scores": {code: round(score, 4) for code, score in self.scores.items()},
             "unicode_script": self.unicode_script,
             "words": self.words,
+            "unsupported": self.unsupported,
         }
 
     @classmethod
@@ -45,6 +50,7 @@ class Detection:
             else {},
             unicode_script=str(data.get("unicode_script") or ""),
             words=int(_number(data.get("words"))),
+            unsupported=data.get("unsupported") is True,
         )
 
 

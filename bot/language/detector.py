@@ -202,7 +202,9 @@ def detect(text: str, hint: str | None = None) -> Detection:
     cleaned = without_noise(text)
     profile = script_profile(cleaned)
     if profile.script in (NO_LETTERS, OTHER):
-        return Detection(UNDETERMINED, 0.0, profile.script, {}, profile.unicode_script, len(tokenize(cleaned)))
+        return Detection(
+            UNDETERMINED, 0.0, profile.script, {}, profile.unicode_script, len(tokenize(cleaned)), unsupported=profile.script == OTHER
+        )
     candidates = CANDIDATES_BY_SCRIPT[profile.script]
     letters = keep_script(cleaned, profile.unicode_script)
     if len(candidates) == 1:
@@ -212,7 +214,8 @@ def detect(text: str, hint: str | None = None) -> Detection:
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
     explained = evidence.explained_by(best) or keeps_to_alphabet(letters, evidence.candidates[best])
-    sure = confidence >= ABSTAIN_BELOW and explained and is_supported(evidence.candidates[best])
+    unsupported = not explained or (confidence >= ABSTAIN_BELOW and not is_supported(evidence.candidates[best]))
+    sure = confidence >= ABSTAIN_BELOW and not unsupported
     return Detection(
         language=evidence.candidates[best] if sure else UNDETERMINED,
         confidence=confidence,
@@ -221,6 +224,7 @@ def detect(text: str, hint: str | None = None) -> Detection:
         scores={code: float(p) for code, p in zip(evidence.candidates, probabilities) if is_supported(code)},
         unicode_script=profile.unicode_script,
         words=len(evidence.word_centibels),
+        unsupported=unsupported,
     )
 
 

@@ -1,8 +1,9 @@
 """Rasa NLU component: never classifies text the assistant cannot read.
 
-A message with no letters (emoji, digits) or in a script no supported language
-uses (Ethiopic, Tifinagh, Han...) would otherwise get whatever intent the
-classifier's bias favours. This turns it into ``nlu_fallback`` so the fallback
+A message with no letters (emoji, digits), in a script no supported language
+uses (Ethiopic, Tifinagh, Han...) or in another unsupported language (Persian,
+Bulgarian, German...) would otherwise get whatever intent the classifier's
+bias favours, or the intent of a word it shares with a supported language. This turns it into ``nlu_fallback`` so the fallback
 action can answer honestly: a language menu and a person.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ UNREADABLE_SCRIPTS = ("None", "Other")
 
 def is_unreadable(message: Message) -> bool:
     detection = message.get(LANGUAGE) or {}
-    return isinstance(detection, dict) and detection.get("script") in UNREADABLE_SCRIPTS
+    return isinstance(detection, dict) and (detection.get("script") in UNREADABLE_SCRIPTS or detection.get("unsupported") is True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -53,8 +53,17 @@ async def test_bad_input_gets_a_readable_reply_and_loses_nothing(agent, text):
     assert user_texts == ["necesito la tarjeta sanitaria", text.strip()]
 
 
-async def test_an_unsupported_language_gets_the_menu_and_a_person(agent):
-    replies, _ = await say_to(agent, "ሰላም እንዴት ነህ፣ ሆስፒታል የት ነው", hint="ti")
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("ሰላም እንዴት ነህ፣ ሆስፒታል የት ነው", "ti"),  # Tigrinya: a script no supported language uses
+        ("سلام، بیمارستان کجاست؟", "fa"),  # Persian: Urdu's letters, another language
+        ("Здравейте, къде е болницата?", None),  # Bulgarian: Russian's letters, another language
+    ],
+    ids=["Tigrinya", "Persian", "Bulgarian"],
+)
+async def test_an_unsupported_language_gets_the_menu_and_a_person(agent, text, hint):
+    replies, _ = await say_to(agent, text, hint=hint)
     payloads = [button["payload"] for reply in replies for button in reply["data"].get("buttons") or []]
     assert "/request_human" in payloads and sum(p.startswith("/choose_language") for p in payloads) == 12
 

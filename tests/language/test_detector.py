@@ -81,6 +81,16 @@ def test_an_unsupported_neighbour_of_a_supported_script_is_undetermined(text):
     assert detect(text).language == "und"
 
 
+def test_und_says_whether_the_text_is_in_an_unsupported_language_or_merely_unsure():
+    assert detect("سلام، من به کمک نیاز دارم").unsupported  # Persian
+    assert detect("ሰላም እንዴት ነህ").unsupported  # Ethiopic
+    assert detect("Ich habe keine Wohnung und keine Arbeit").unsupported  # German: words no candidate knows
+    taxi = detect("taxi")
+    assert taxi.language == "und" and not taxi.unsupported  # a word every language uses
+    assert not detect("👍").unsupported  # no letters: nothing to read, not another language
+    assert not detect("necesito ayuda").unsupported
+
+
 def test_urdu_and_russian_are_not_taken_for_their_unsupported_neighbours():
     assert detect("مجھے ڈاکٹر کی ضرورت ہے").language == "ur"
     assert detect("مجھے مدد چاہیے").language == "ur"
