@@ -48,6 +48,27 @@ def read_samples(root: Path) -> Samples:
     return samples
 
 
+def read_unsupported_samples(root: Path) -> Samples:
+    """The folder's texts in languages the deployment does not support, which should come out und."""
+    samples: Samples = {}
+    for kind in KINDS:
+        for path in sorted((root / kind).glob("*.txt")) if (root / kind).is_dir() else []:
+            if path.stem in LANGUAGE_CODES:
+                continue
+            lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            if lines:
+                samples.setdefault(kind, {})[path.stem] = lines
+    return samples
+
+
+def undetermined_shares(samples: Samples) -> dict[str, dict[str, float]]:
+    """Per kind and unsupported language, the share of texts the detector answers und (without a hint)."""
+    return {
+        kind: {code: sum(detect(line).language == UNDETERMINED for line in lines) / len(lines) for code, lines in by_language.items()}
+        for kind, by_language in samples.items()
+    }
+
+
 def hints_for(samples: Samples, seed: int) -> dict[tuple[str, str], list[str]]:
     """A hint per sample: the right language 80 % of the time, else another code."""
     rng = random.Random(seed)
@@ -189,6 +210,10 @@ def run_bench(root: Path, seed: int = 0, workers: int = 2) -> dict:
         "samples": {kind: sum(map(len, by_language.values())) for kind, by_language in samples.items()},
         **loading,
         "detectors": {name: runs[name].summary() for name in DETECTORS},
+        "unsupported_undetermined": {
+            kind: {code: round(share, 4) for code, share in shares.items()}
+            for kind, shares in undetermined_shares(read_unsupported_samples(root)).items()
+        },
     }
 
 
@@ -223,4 +248,16 @@ def format_report(report: dict) -> str:
         for kind in kinds:
             per_language = detectors[name]["accuracy"][kind]["per_language"]
             lines.append(f"| {name} {kind} | " + " | ".join(f"{per_language.get(code, 0):.1%}" for code in codes) + " |")
+    unsupported = report.get("unsupported_undetermined") or {}
+    foreign = sorted({code for shares in unsupported.values() for code in shares})
+    if foreign:
+        lines += [
+            "",
+            "Texts in languages the deployment does not support, answered und (right) rather than a supported language:",
+            "",
+            "| acollida, no hint | " + " | ".join(foreign) + " |",
+            "|---|" + "---|" * len(foreign),
+        ]
+        for kind in (kind for kind in KINDS if kind in unsupported):
+            lines.append(f"| {kind} | " + " | ".join(f"{unsupported[kind].get(code, 0):.1%}" for code in foreign) + " |")
     return "\n".join(lines)

@@ -31,7 +31,12 @@ def test_detect_uses_the_hint(monkeypatch, capsys):
 def small_folder(tmp_path):
     samples = {
         "single-words": {"es": ["ayuda", "ayuntamiento"], "uk": ["допомога", "їжа"], "de": ["Hilfe"]},
-        "sentences": {"fr": ["je cherche un logement pour ma famille"], "el": ["χρειάζομαι βοήθεια με τα χαρτιά"]},
+        "sentences": {
+            "fr": ["je cherche un logement pour ma famille"],
+            "el": ["χρειάζομαι βοήθεια με τα χαρτιά"],
+            "fa": ["سلام، من به کمک نیاز دارم", "من در بارسلونا خانه ندارم"],
+            "zh": ["我需要帮助"],
+        },
     }
     for kind, by_language in samples.items():
         (tmp_path / kind).mkdir()
@@ -52,6 +57,10 @@ def test_bench_reports_every_detector_on_the_supported_languages(small_folder, m
     assert acollida["accuracy"]["sentences"]["mean"] == 1.0
     assert 0 < acollida["p95_ms"] < 50
     assert report["memory_added_mb"] > 50
+    # Texts in unsupported languages are scored apart: the share that came out und.
+    shares = report["unsupported_undetermined"]
+    assert shares["sentences"] == {"fa": 1.0, "zh": 1.0}
+    assert set(shares["single-words"]) == {"de"}  # one German word that English also writes: either answer is honest
 
 
 def test_bench_prints_a_table(small_folder, monkeypatch, capsys):
@@ -59,6 +68,7 @@ def test_bench_prints_a_table(small_folder, monkeypatch, capsys):
     assert code == 0
     assert "| langdetect_restricted |" in out.out
     assert "Resident memory added" in out.out
+    assert "| acollida, no hint | de | fa | zh |" in out.out
 
 
 def test_bench_refuses_a_folder_without_samples(tmp_path, monkeypatch, capsys):
