@@ -10,6 +10,7 @@ same process.
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -36,6 +37,16 @@ DROPPED_LETTERS_MIN_LENGTH = 4
 UNLISTED_CB = -850
 UNLISTED_IN_SMALL_LIST_CB = -800
 _SMALL_LIST_BINS = 600
+
+# Spellings a language writes two ways, as (pattern, replacement) over the
+# listed words. wordfreq's Portuguese is mostly Brazil's, which writes ê and ô
+# before m and n where Portugal and Portuguese-speaking Africa (Angola,
+# Mozambique, Cape Verde, Guinea-Bissau) write é and ó: "econômico" and
+# "económico", "gênero" and "género". Both are the same word.
+SPELLING_VARIANTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    # (letter, the other spelling's letter, where: a regular expression lookahead)
+    "pt": (("ê", "é", "(?=[mn])"), ("ô", "ó", "(?=[mn])")),
+}
 
 # Scripts whose accents people often leave out when typing. Cyrillic й, ї or
 # ё and Arabic hamzas are letters of their own on phone keyboards.
@@ -124,6 +135,7 @@ class WordModel:
             self._unlisted[code] = UNLISTED_IN_SMALL_LIST_CB if len(bins) <= _SMALL_LIST_BINS else UNLISTED_CB
             words = [word for words in bins for word in words]
             centibels = np.repeat(-np.arange(len(bins), dtype=np.int16), [len(words) for words in bins])
+            words, centibels = _with_spelling_variants(words, centibels, SPELLING_VARIANTS.get(code, ()))
             hashes = _hashes(words)
             exact_keys.append(hashes ^ self._salts[code])
             exact_centibels.append(centibels)
@@ -186,6 +198,31 @@ class WordModel:
         unlisted = np.array([self._unlisted[code] for code in codes], dtype=float)
         rows[(rows <= unlisted).all(axis=1)] = UNLISTED_CB
         return rows
+
+
+def _with_spelling_variants(
+    words: list[str], centibels: np.ndarray, variants: tuple[tuple[str, str, str], ...]
+) -> tuple[list[str], np.ndarray]:
+    """The listed words with both spellings of a word given their summed frequency, the missing one added."""
+    if not variants:
+        return words, centibels
+    rewrites = [(re.compile(letter + where), other) for letter, other, where in variants]
+    letters = {letter for variant in variants for letter in variant[:2]}
+    index = {word: position for position, word in enumerate(words) if not letters.isdisjoint(word)}
+    centibels = centibels.copy()
+    added: dict[str, int] = {}
+    for word, position in index.items():
+        other = word
+        for pattern, replacement in rewrites:
+            other = pattern.sub(replacement, other)
+        if other == word:
+            continue
+        if other in index:
+            summed = 10.0 ** (centibels[position] / 100) + 10.0 ** (centibels[index[other]] / 100)
+            centibels[position] = centibels[index[other]] = round(100 * math.log10(summed))
+        else:
+            added[other] = int(centibels[position])
+    return words + list(added), np.concatenate([centibels, np.array(list(added.values()), dtype=centibels.dtype)])
 
 
 def _summed_by_key(hashes: np.ndarray, centibels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,13 @@ import pytest
 from langdetect.utils.ngram import NGram
 
 from bot.language import detector
-from bot.language.words import DROPPED_LETTERS_CB, _dropped_letter_frequencies, tokenize
+from bot.language.words import (
+    DROPPED_LETTERS_CB,
+    SPELLING_VARIANTS,
+    _dropped_letter_frequencies,
+    _with_spelling_variants,
+    tokenize,
+)
 
 LATIN = detector.CANDIDATES_BY_SCRIPT["Latin"]
 
@@ -112,3 +118,17 @@ def test_lone_consonants_are_not_words():
     assert words.centibels(["n", "d"], LATIN).shape == (0, len(LATIN))
     assert words.centibels(["y", "i", "e"], LATIN).shape == (3, len(LATIN))
     assert detector.detect("Lecture notes - Medical care. n.d.").language == "en"
+
+
+def test_portuguese_is_known_in_the_spelling_of_portugal_and_africa_as_well_as_brazil():
+    words = detector.models().words
+    european, brazilian = words.centibels(["económico", "econômico"], ("pt",))[:, 0]
+    assert european == brazilian > words.centibels(["qxzvbwk"], ("pt",))[0, 0]
+    listed, centibels = _with_spelling_variants(
+        ["gênero", "género", "fenômeno", "você"], np.array([-400, -500, -450, -200], dtype=np.int16), SPELLING_VARIANTS["pt"]
+    )
+    assert listed == ["gênero", "género", "fenômeno", "você", "fenómeno"]
+    # Two spellings of one word share its whole frequency; "você" has no other spelling.
+    assert list(centibels) == [-396, -396, -450, -200, -450]
+    # Only Portuguese reads ê/é alike: Spanish does not gain "gênero".
+    assert words.centibels(["gênero"], ("es",))[0, 0] < words.centibels(["género"], ("es",))[0, 0]
