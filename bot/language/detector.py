@@ -53,7 +53,8 @@ CANDIDATES_BY_SCRIPT = _candidates_by_script()
 # Unsupported languages written in a supported script, modelled beside the
 # supported ones so that their text comes out und instead of as its nearest
 # supported neighbour. Persian (Farsi, and Dari, the language of many Afghan
-# newcomers) shares its letters with Urdu and would otherwise read as Urdu.
+# newcomers) shares its letters with Urdu and would otherwise read as Urdu;
+# Bulgarian shares Russian's letters and many of its words.
 UNSUPPORTED_NEIGHBOURS: dict[str, tuple[str, ...]] = {"Arabic": ("fa",), "Cyrillic": ("bg",)}
 MODELLED_BY_SCRIPT = {
     script: codes + UNSUPPORTED_NEIGHBOURS.get(script, ()) for script, codes in CANDIDATES_BY_SCRIPT.items()
