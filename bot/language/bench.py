@@ -37,28 +37,25 @@ DETECTORS = ("acollida", "acollida_with_hint", "langdetect", "langdetect_restric
 Samples = dict[str, dict[str, list[str]]]  # kind -> language -> lines
 
 
-def read_samples(root: Path) -> Samples:
+def _read_folder(root: Path, supported: bool) -> Samples:
+    """Each kind's non-empty lines per language, for the supported languages (in their order) or for the others."""
     samples: Samples = {}
     for kind in KINDS:
-        for code in LANGUAGE_CODES:
-            path = root / kind / f"{code}.txt"
-            lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()] if path.is_file() else []
-            if any(lines):
-                samples.setdefault(kind, {})[code] = [line for line in lines if line]
-    return samples
-
-
-def read_unsupported_samples(root: Path) -> Samples:
-    """The folder's texts in languages the deployment does not support, which should come out und."""
-    samples: Samples = {}
-    for kind in KINDS:
-        for path in sorted((root / kind).glob("*.txt")) if (root / kind).is_dir() else []:
-            if path.stem in LANGUAGE_CODES:
-                continue
+        paths = [path for path in (root / kind).glob("*.txt") if (path.stem in LANGUAGE_CODES) == supported]
+        for path in sorted(paths, key=lambda path: (LANGUAGE_CODES.index(path.stem) if supported else 0, path.stem)):
             lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
             if lines:
                 samples.setdefault(kind, {})[path.stem] = lines
     return samples
+
+
+def read_samples(root: Path) -> Samples:
+    return _read_folder(root, supported=True)
+
+
+def read_unsupported_samples(root: Path) -> Samples:
+    """The folder's texts in languages the deployment does not support, which should come out und."""
+    return _read_folder(root, supported=False)
 
 
 def undetermined_shares(samples: Samples) -> dict[str, dict[str, float]]:

@@ -82,6 +82,9 @@ HINT_PRIOR = 4.0
 # its languages far more often than in others, so a neighbour must show itself
 # in more than a word both languages share (Urdu took many words from Persian).
 NEIGHBOUR_PRIOR = -3.0
+PRIORS_BY_CANDIDATES = {
+    codes: np.array([0.0 if is_supported(code) else NEIGHBOUR_PRIOR for code in codes]) for codes in MODELLED_BY_SCRIPT.values()
+}
 # A best guess under this is right less than one time in four: say und.
 ABSTAIN_BELOW = 0.25
 # Text of a few words that are, on average, rarer than one in three million
@@ -192,7 +195,7 @@ def combine(evidence: Evidence, hint: str | None) -> np.ndarray:
         + WORDS_WEIGHT * evidence.words
         + LETTER_WEIGHT * evidence.letters
     )
-    logits += np.array([0.0 if is_supported(code) else NEIGHBOUR_PRIOR for code in evidence.candidates])
+    logits = logits + PRIORS_BY_CANDIDATES[evidence.candidates]
     if hint in evidence.candidates:
         logits[evidence.candidates.index(hint)] += HINT_PRIOR
     return np.exp(log_softmax(logits))

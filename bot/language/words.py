@@ -38,8 +38,8 @@ UNLISTED_CB = -850
 UNLISTED_IN_SMALL_LIST_CB = -800
 _SMALL_LIST_BINS = 600
 
-# Spellings a language writes two ways, as (pattern, replacement) over the
-# listed words. wordfreq's Portuguese is mostly Brazil's, which writes ê and ô
+# Spellings a language writes two ways, as letter pairs swapped where a
+# lookahead allows. wordfreq's Portuguese is mostly Brazil's, which writes ê and ô
 # before m and n where Portugal and Portuguese-speaking Africa (Angola,
 # Mozambique, Cape Verde, Guinea-Bissau) write é and ó: "econômico" and
 # "económico", "gênero" and "género". Both are the same word.

@@ -3,8 +3,9 @@
 A message with no letters (emoji, digits), in a script no supported language
 uses (Ethiopic, Tifinagh, Han...) or in another unsupported language (Persian,
 Bulgarian, German...) would otherwise get whatever intent the classifier's
-bias favours, or the intent of a word it shares with a supported language. This turns it into ``nlu_fallback`` so the fallback
-action can answer honestly: a language menu and a person.
+bias favours, or the intent of a word it shares with a supported language.
+This turns it into ``nlu_fallback`` so the fallback action can answer
+honestly: a language menu and a person.
 """
 from __future__ import annotations
 
