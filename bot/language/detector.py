@@ -30,7 +30,7 @@ from bot.language.scripts import (
     ScriptProfile,
     distinctive_letter_counts,
     keep_script,
-    keeps_to_alphabet,
+    in_modelled_alphabet,
     script_profile,
 )
 from bot.language.words import WordModel, tokenize
@@ -217,7 +217,7 @@ def detect(text: str, hint: str | None = None) -> Detection:
     probabilities = combine(evidence, normalise_code(hint))
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
-    explained = evidence.explained_by(best) or keeps_to_alphabet(letters, evidence.candidates[best])
+    explained = evidence.explained_by(best) or in_modelled_alphabet(letters, evidence.candidates[best])
     unsupported = not explained or (confidence >= ABSTAIN_BELOW and not is_supported(evidence.candidates[best]))
     sure = confidence >= ABSTAIN_BELOW and not unsupported
     return Detection(
