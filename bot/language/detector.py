@@ -19,6 +19,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from bot.language.scripts import (
 )
 from bot.language.words import WordModel, tokenize
 from bot.languages import SUPPORTED_LANGUAGES, UNDETERMINED, is_supported, normalise_code
+from bot.settings import var_dir
 
 # A long message says all it can in its first lines; the cut keeps detection fast.
 MAX_CHARACTERS = 400
@@ -120,9 +122,10 @@ class _Models:
     """Every model the detector reads, loaded together once per process."""
 
     def __init__(self) -> None:
-        # The word tables first: building them passes through far more memory
-        # than they keep, which is returned before the other models come in.
-        self.words = WordModel(SCRIPT_OF_MODELLED)
+        # The word tables first: building them (once; then they come from the
+        # cache) passes through far more memory than they keep, which is
+        # returned before the other models come in.
+        self.words = WordModel(SCRIPT_OF_MODELLED, _word_cache_dir())
         _return_freed_memory()
         self.lingua: dict[str, LinguaModel] = {}
         for script, codes in MODELLED_BY_SCRIPT.items():
@@ -131,6 +134,13 @@ class _Models:
                 _return_freed_memory()  # lingua passes each model's files through memory it then frees
         self.langdetect = LangdetectModel(tuple(SCRIPT_OF_MODELLED))
         _return_freed_memory()
+
+
+def _word_cache_dir() -> Path | None:
+    try:
+        return var_dir() / "cache"
+    except OSError:  # a read-only installation: each process builds the tables
+        return None
 
 
 def _return_freed_memory() -> None:

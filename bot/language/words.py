@@ -4,18 +4,30 @@ The frequencies come from the `wordfreq` package, whose wheel ships them (no
 download at run time). Keeping its 3.6 million words as Python strings would
 cost several hundred megabytes, so they become sorted numpy arrays: a 64-bit
 key per (language, word) and the word's frequency in centibels (wordfreq's
-unit: -300 cB is one occurrence per thousand words). Python's string hash is
-salted per process, which is fine because the table is built and read in the
-same process.
+unit: -300 cB is one occurrence per thousand words). The arrays are built
+once and kept in a cache folder (under `ACOLLIDA_VAR_DIR`), which every
+process then maps read-only: a lookup touches a few pages of them, so most of
+the tables never take memory, and no process passes through the millions of
+strings that building them creates.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import math
+import os
 import re
+import shutil
+import tempfile
 import unicodedata
+from importlib.metadata import version
+from pathlib import Path
 
 import numpy as np
 from wordfreq import available_languages, read_cBpack
+
+log = logging.getLogger(__name__)
 
 
 # Penalties, in centibels, for matching a word only once accents are removed:
@@ -97,11 +109,15 @@ def _accent_stripper(words: list[str]) -> dict[int, str]:
 class _Table:
     """(language, word) -> centibels, as sorted 64-bit keys: a word's hash mixed with its language's salt."""
 
-    def __init__(self, keys: list[np.ndarray], centibels: list[np.ndarray]):
+    def __init__(self, keys: np.ndarray, centibels: np.ndarray):
+        self.keys = keys
+        self.centibels = centibels
+
+    @classmethod
+    def sorted_from(cls, keys: list[np.ndarray], centibels: list[np.ndarray]) -> _Table:
         all_keys = np.concatenate(keys)
         order = np.argsort(all_keys)
-        self.keys = all_keys[order]
-        self.centibels = np.concatenate(centibels)[order]
+        return cls(all_keys[order], np.concatenate(centibels)[order])
 
     def lookup(self, keys: np.ndarray, missing: np.ndarray) -> np.ndarray:
         # Searching sorted keys walks the table in one direction, which keeps
@@ -115,41 +131,64 @@ class _Table:
 
 
 def _hashes(strings: list[str]) -> np.ndarray:
-    return np.fromiter(map(hash, strings), dtype=np.int64, count=len(strings))
+    """A 64-bit hash per string, the same in every process (Python's own hash is salted per process)."""
+    return np.fromiter(
+        (int.from_bytes(hashlib.blake2b(string.encode(), digest_size=8).digest(), "little", signed=True) for string in strings),
+        dtype=np.int64,
+        count=len(strings),
+    )
+
+
+_TABLES = ("exact", "accentless", "dropped")
+# Bump when the tables' layout or meaning changes, so that older caches are not read.
+_CACHE_FORMAT = 2
 
 
 class WordModel:
     """Word frequencies of every supported language, as typed and without accents."""
 
-    def __init__(self, scripts: dict[str, str]):
-        """`scripts` gives the script of each language to model, by ISO 639-1 code."""
+    def __init__(self, scripts: dict[str, str], cache_dir: Path | None = None):
+        """`scripts` gives the script of each language to model, by ISO 639-1 code; `cache_dir` keeps the built tables."""
         self._scripts = scripts
         codes = tuple(scripts)
-        files = available_languages("best")
         rng = np.random.default_rng(0)
         self._salts = dict(zip(codes, rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, len(codes))))
-        self._unlisted: dict[str, int] = {}
+        folder = cache_dir / f"words-{_cache_key(scripts)}" if cache_dir else None
+        loaded = _read_tables(folder) if folder else None
+        if loaded is None:
+            loaded = self._build()
+            if folder:
+                _write_tables(folder, *loaded)
+        tables, self._unlisted = loaded
+        self._exact, self._accentless, self._dropped = (tables[name] for name in _TABLES)
+
+    def _build(self) -> tuple[dict[str, _Table], dict[str, int]]:
+        files = available_languages("best")
+        unlisted: dict[str, int] = {}
         exact_keys, exact_centibels, plain_keys, plain_centibels, dropped_keys, dropped_centibels = [], [], [], [], [], []
-        for code in codes:
+        for code, script in self._scripts.items():
             bins = read_cBpack(files[code])
-            self._unlisted[code] = UNLISTED_IN_SMALL_LIST_CB if len(bins) <= _SMALL_LIST_BINS else UNLISTED_CB
+            unlisted[code] = UNLISTED_IN_SMALL_LIST_CB if len(bins) <= _SMALL_LIST_BINS else UNLISTED_CB
             words = [word for words in bins for word in words]
             centibels = np.repeat(-np.arange(len(bins), dtype=np.int16), [len(words) for words in bins])
             words, centibels = _with_spelling_variants(words, centibels, SPELLING_VARIANTS.get(code, ()))
             hashes = _hashes(words)
             exact_keys.append(hashes ^ self._salts[code])
             exact_centibels.append(centibels)
-            if scripts[code] in ACCENTED_SCRIPTS:
+            if script in ACCENTED_SCRIPTS:
                 keys, summed = _accentless_frequencies(words, hashes, centibels)
                 plain_keys.append(keys ^ self._salts[code])
                 plain_centibels.append(summed)
-            if scripts[code] in DROPPED_LETTERS_SCRIPTS:
+            if script in DROPPED_LETTERS_SCRIPTS:
                 keys, summed = _dropped_letter_frequencies(words, centibels)
                 dropped_keys.append(keys ^ self._salts[code])
                 dropped_centibels.append(summed)
-        self._exact = _Table(exact_keys, exact_centibels)
-        self._accentless = _Table(plain_keys, plain_centibels)
-        self._dropped = _Table(dropped_keys, dropped_centibels)
+        tables = {
+            "exact": _Table.sorted_from(exact_keys, exact_centibels),
+            "accentless": _Table.sorted_from(plain_keys, plain_centibels),
+            "dropped": _Table.sorted_from(dropped_keys, dropped_centibels),
+        }
+        return tables, unlisted
 
     def _centibels(self, strings: list[str], codes: tuple[str, ...]) -> np.ndarray:
         accents_optional = self._scripts[codes[0]] in ACCENTED_SCRIPTS
@@ -260,3 +299,49 @@ def _accentless_frequencies(words: list[str], hashes: np.ndarray, centibels: np.
     differing = np.unique(plain_hashes[plain_hashes != hashes])
     involved = np.isin(plain_hashes, differing)
     return _summed_by_key(plain_hashes[involved], centibels[involved])
+
+
+def _cache_key(scripts: dict[str, str]) -> str:
+    """What the tables are made of: another wordfreq, other languages or other rules make other tables."""
+    material = {
+        "format": _CACHE_FORMAT,
+        "wordfreq": version("wordfreq"),
+        "scripts": list(scripts.items()),  # in order: the salts follow it
+        "variants": SPELLING_VARIANTS,
+        "accented": sorted(ACCENTED_SCRIPTS),
+        "dropped": [sorted(DROPPED_LETTERS_SCRIPTS), DROPPED_LETTERS_MIN_LENGTH],
+        "unlisted": [UNLISTED_CB, UNLISTED_IN_SMALL_LIST_CB, _SMALL_LIST_BINS],
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _read_tables(folder: Path) -> tuple[dict[str, _Table], dict[str, int]] | None:
+    """The cached tables, mapped read-only; None when there are none or they are unreadable (then they are built again)."""
+    try:
+        unlisted = json.loads((folder / "unlisted.json").read_text(encoding="utf-8"))
+        tables = {
+            name: _Table(np.load(folder / f"{name}.keys.npy", mmap_mode="r"), np.load(folder / f"{name}.centibels.npy", mmap_mode="r"))
+            for name in _TABLES
+        }
+    except (OSError, ValueError) as error:
+        if folder.exists():
+            log.warning("word tables in %s unreadable (%s): building them again", folder, type(error).__name__)
+        return None
+    return tables, unlisted
+
+
+def _write_tables(folder: Path, tables: dict[str, _Table], unlisted: dict[str, int]) -> None:
+    """Keep the tables for the next process; written aside and renamed, so no process reads half a cache."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+        for name, table in tables.items():
+            np.save(partial / f"{name}.keys.npy", table.keys)
+            np.save(partial / f"{name}.centibels.npy", table.centibels)
+        (partial / "unlisted.json").write_text(json.dumps(unlisted), encoding="utf-8")
+        try:
+            os.rename(partial, folder)
+        except OSError:  # another process wrote the same tables first
+            shutil.rmtree(partial, ignore_errors=True)
+    except OSError as error:
+        log.warning("could not keep the word tables in %s (%s): each process will build them", folder.parent, type(error).__name__)
