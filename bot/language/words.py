@@ -343,5 +343,16 @@ def _write_tables(folder: Path, tables: dict[str, _Table], unlisted: dict[str, i
             os.rename(partial, folder)
         except OSError:  # another process wrote the same tables first
             shutil.rmtree(partial, ignore_errors=True)
+        _remove_other_tables(folder)
     except OSError as error:
         log.warning("could not keep the word tables in %s (%s): each process will build them", folder.parent, type(error).__name__)
+
+
+def _remove_other_tables(kept: Path) -> None:
+    """Tables of another wordfreq or other rules are never read again: they go, so the cache does not grow with each upgrade.
+
+    A process still mapping them keeps reading them: removing a mapped file only unlinks its name.
+    """
+    for folder in kept.parent.glob("words-*"):
+        if folder != kept and folder.is_dir() and "." not in folder.name:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -48,10 +48,13 @@ def test_the_tables_are_the_same_in_another_process(tmp_path):
     assert np.array_equal(np.array(json.loads(result.stdout)), here)
 
 
-def test_another_set_of_languages_gets_tables_of_its_own(tmp_path):
+def test_other_languages_get_tables_of_their_own_which_replace_the_old_ones(tmp_path):
     WordModel(SCRIPTS, tmp_path)
-    WordModel({"pt": "Latin", "es": "Latin"}, tmp_path)
-    assert len(list(tmp_path.iterdir())) == 2
+    (first,) = tmp_path.iterdir()
+    other = WordModel({"pt": "Latin", "es": "Latin"}, tmp_path)
+    (second,) = tmp_path.iterdir()
+    assert second != first
+    assert other.centibels(["obrigado"], ("pt", "es"))[0, 0] > -850
 
 
 def test_damaged_tables_are_built_again_and_the_answers_do_not_change(tmp_path, caplog):
