@@ -11,6 +11,7 @@ writes to that newcomer. What mediators read here is for staff, in English.
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,10 @@ class Mediation:
     def __init__(self, gateway: "Gateway"):
         self.gateway = gateway
         self.group_is_forum = False
+        # One delivery at a time: a second one running beside it (the tick loop's)
+        # could still be inside Rasa when /forget erases the conversation, and
+        # Rasa would then save the whole tracker it had read back into the store.
+        self._delivering_rasa_events = asyncio.Lock()
 
     @property
     def group(self) -> int | None:
@@ -155,18 +160,19 @@ class Mediation:
 
     async def deliver_rasa_events(self) -> None:
         """Pauses or resumes the assistant for conversations whose handoff started or ended; retried until Rasa takes it."""
-        with self.gateway.session() as session:
-            due = [(request.id, request.sender_id, request.rasa_event_due) for request in queue.with_rasa_event_due(session)]
-        for request_id, sender_id, event in due:
-            try:
-                await self.gateway.assistant.add_event(sender_id, event)
-            except AssistantUnavailable as error:
-                log.warning("could not tell Rasa to %s conversation of request %s: %s", event, request_id, error)
-                return
+        async with self._delivering_rasa_events:
             with self.gateway.session() as session:
-                request = session.get(HandoffRequest, request_id)
-                if request is not None and request.rasa_event_due == event:
-                    request.rasa_event_due = None
+                due = [(request.id, request.sender_id, request.rasa_event_due) for request in queue.with_rasa_event_due(session)]
+            for request_id, sender_id, event in due:
+                try:
+                    await self.gateway.assistant.add_event(sender_id, event)
+                except AssistantUnavailable as error:
+                    log.warning("could not tell Rasa to %s conversation of request %s: %s", event, request_id, error)
+                    return
+                with self.gateway.session() as session:
+                    request = session.get(HandoffRequest, request_id)
+                    if request is not None and request.rasa_event_due == event:
+                        request.rasa_event_due = None
 
     # --- the newcomer writes -------------------------------------------------------------------
 
