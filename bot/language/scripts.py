@@ -53,6 +53,8 @@ UNMODELLED_ALPHABETS: dict[str, str] = {
     "sr": "абвгдђежзијклљмнњопрстћуфхцчџш",
     "mk": "абвгдѓежзѕијклљмнњопрстќуфхцчџш",
 }
+_UNMODELLED_LETTERS = tuple(frozenset(alphabet) for alphabet in UNMODELLED_ALPHABETS.values())
+
 # Whom to address when a message is in a script no supported language uses:
 # the supported language its writers most often learnt at school or use with
 # officials. Scripts not listed fall back to bot.languages.LINGUA_FRANCA.
@@ -150,7 +152,7 @@ def in_modelled_alphabet(text: str, code: str) -> bool:
     alphabet = ALPHABETS[code]
     script = letter_script(alphabet[0])
     letters = {char for char in text.lower() if letter_script(char) == script}
-    return bool(letters) and letters <= set(alphabet) and not any(letters <= set(other) for other in UNMODELLED_ALPHABETS.values())
+    return bool(letters) and letters <= set(alphabet) and not any(letters <= other for other in _UNMODELLED_LETTERS)
 
 
 def distinctive_letter_counts(text: str, codes: tuple[str, ...]) -> list[int]:

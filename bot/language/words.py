@@ -141,7 +141,7 @@ def _hashes(strings: list[str]) -> np.ndarray:
 
 _TABLES = ("exact", "accentless", "dropped")
 # Bump when the tables' layout or meaning changes, so that older caches are not read.
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 1
 
 
 class WordModel:
@@ -326,6 +326,8 @@ def _read_tables(folder: Path) -> tuple[dict[str, _Table], dict[str, int]] | Non
     except (OSError, ValueError) as error:
         if folder.exists():
             log.warning("word tables in %s unreadable (%s): building them again", folder, type(error).__name__)
+            # Removed, or the rebuilt tables could never take their place.
+            shutil.rmtree(folder, ignore_errors=True)
         return None
     return tables, unlisted
 
@@ -354,5 +356,6 @@ def _remove_other_tables(kept: Path) -> None:
     A process still mapping them keeps reading them: removing a mapped file only unlinks its name.
     """
     for folder in kept.parent.glob("words-*"):
+        # "words-<key>.<random>" is another process's tables being written.
         if folder != kept and folder.is_dir() and "." not in folder.name:
             shutil.rmtree(folder, ignore_errors=True)

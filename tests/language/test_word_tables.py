@@ -65,6 +65,7 @@ def test_damaged_tables_are_built_again_and_the_answers_do_not_change(tmp_path, 
         rebuilt = WordModel(SCRIPTS, tmp_path)
     assert "unreadable" in caplog.text
     assert np.array_equal(rebuilt.centibels(WORDS, ("ca", "es")), good)
+    assert isinstance(WordModel(SCRIPTS, tmp_path)._exact.keys, np.memmap)  # the rebuilt tables took the damaged ones' place
 
 
 def test_a_folder_it_cannot_write_leaves_the_tables_in_memory(tmp_path, caplog):
