@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from bot import evaluation, local_chat, privacy, stack
+from bot import evaluation, local_chat, logs, privacy, stack
 from bot.handoff import mediators
 from bot.knowledge import cli as knowledge_cli
 from bot.language import cli as language_cli
@@ -14,7 +14,7 @@ from bot.telegram import app as telegram_app
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acollida", description="Acollida, the first-welcome assistant.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (may include message text)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (message text is withheld at every level)")
     subparsers = parser.add_subparsers(dest="command", required=True)
     knowledge_cli.register(subparsers)
     language_cli.register(subparsers)
@@ -29,10 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logs.install(logging.DEBUG if args.verbose else logging.WARNING)
     return int(args.func(args) or 0)
 
 

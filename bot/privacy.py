@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import time
 
 from sqlalchemy import MetaData, Table, delete, inspect, select
@@ -19,16 +18,18 @@ from sqlalchemy.engine import Engine
 from bot import settings
 from bot.handoff.models import OPEN_STATUSES, ButtonPayload, HandoffRequest, Newcomer, ReceivedUpdate, TranscriptMessage
 from bot.knowledge.database import engine_for
+from bot.telegram.models import OutgoingMessage
 
-DEFAULT_RETENTION_DAYS = 90
+DEFAULT_RETENTION_DAYS = settings.DEFAULT_RETENTION_DAYS
+retention_days = settings.retention_days
 
-
-def retention_days() -> int:
-    return int(os.environ.get("ACOLLIDA_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+# Events Rasa puts in any conversation it is asked about, new or erased: nothing a person said or was told.
+SESSION_START_EVENTS = {"action", "session_started"}
 
 
 def tracker_database_url() -> str:
-    return os.environ.get("TRACKER_DATABASE_URL") or f"sqlite:///{settings.var_dir() / 'tracker.db'}"
+    """The tracker store Rasa really uses: the one the endpoints file names (see bot.settings)."""
+    return settings.tracker_store().url
 
 
 def _events(engine: Engine) -> Table | None:
@@ -48,23 +49,52 @@ def purge_older_than(url: str, days: int, now: float | None = None) -> int:
         return connection.execute(delete(events).where(events.c.timestamp < cutoff)).rowcount
 
 
-def forget_conversation(url: str, sender_id: str) -> int:
-    """Delete everything stored about one conversation; returns how many events."""
+def forget_conversation(url: str, sender_id: str, before: float | None = None) -> int:
+    """Delete everything stored about one conversation (up to ``before``, a timestamp); returns how many events."""
     engine = engine_for(url)
     events = _events(engine)
     if events is None:
         return 0
+    condition = events.c.sender_id == sender_id
+    if before is not None:
+        condition = condition & (events.c.timestamp <= before)
     with engine.begin() as connection:
-        return connection.execute(delete(events).where(events.c.sender_id == sender_id)).rowcount
+        return connection.execute(delete(events).where(condition)).rowcount
 
 
-def user_messages(url: str, sender_id: str) -> list[tuple[dt.datetime, str]]:
+def erased_in_rasa(tracker: dict | None, before: float | None = None) -> bool:
+    """True when Rasa's own HTTP API returned the conversation with no event of the person (up to ``before``).
+
+    None (Rasa unreachable) is not erased: nothing is promised that was not checked.
+    """
+    if tracker is None:
+        return False
+    return not [
+        event
+        for event in tracker.get("events") or []
+        if event.get("event") not in SESSION_START_EVENTS and (before is None or float(event.get("timestamp") or 0) <= before)
+    ]
+
+
+def user_messages_in(tracker: dict) -> list[tuple[dt.datetime, str]]:
+    """What the person wrote, from a tracker as Rasa's HTTP API returns it."""
+    return [
+        (dt.datetime.fromtimestamp(event["timestamp"], dt.timezone.utc), event["text"])
+        for event in tracker.get("events") or []
+        if event.get("event") == "user" and event.get("text")
+    ]
+
+
+def user_messages(url: str, sender_id: str, before: float | None = None) -> list[tuple[dt.datetime, str]]:
     """What the person wrote to the assistant, as stored: (when, text), oldest first."""
     engine = engine_for(url)
     events = _events(engine)
     if events is None:
         return []
-    query = select(events.c.timestamp, events.c.data).where(events.c.sender_id == sender_id, events.c.type_name == "user").order_by(events.c.id)
+    condition = (events.c.sender_id == sender_id) & (events.c.type_name == "user")
+    if before is not None:
+        condition = condition & (events.c.timestamp <= before)
+    query = select(events.c.timestamp, events.c.data).where(condition).order_by(events.c.id)
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     messages = []
@@ -93,6 +123,7 @@ def purge_gateway_data(url: str, days: int, now: dt.datetime | None = None) -> i
         delete(Newcomer).where(Newcomer.last_seen_at < cutoff, Newcomer.chat_id.not_in(open_chats)),
         delete(ReceivedUpdate).where(ReceivedUpdate.received_at < cutoff),
         delete(ButtonPayload).where(ButtonPayload.created_at < cutoff),
+        delete(OutgoingMessage).where(OutgoingMessage.created_at < cutoff),
     ]
     deleted = 0
     with engine.begin() as connection:
@@ -103,7 +134,20 @@ def purge_gateway_data(url: str, days: int, now: dt.datetime | None = None) -> i
 
 def purge_all(days: int) -> int:
     """The retention rule applied to everything kept: conversations and the gateway's records."""
-    return purge_older_than(tracker_database_url(), days) + purge_gateway_data(settings.database_url(), days)
+    if days < 0:
+        raise settings.SettingsError(f"the retention must be 0 days or more, not {days}")
+    return purge_older_than(tracker_database_url(), days) + purge_gateway_data(settings.database_url(), days) + purge_logs(days)
+
+
+def purge_logs(days: int, now: float | None = None) -> int:
+    """Log files are kept no longer than conversations: a day's file goes once it is older than the retention."""
+    cutoff = (now if now is not None else time.time()) - dt.timedelta(days=days).total_seconds()
+    deleted = 0
+    for path in settings.log_dir().glob("*.log*"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -111,7 +155,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = privacy.add_subparsers(dest="privacy_command", required=True)
     purge = commands.add_parser("purge", help="delete conversations older than the retention period")
     purge.add_argument("--days", type=int, default=None, help=f"retention in days (default: ACOLLIDA_RETENTION_DAYS or {DEFAULT_RETENTION_DAYS})")
-    purge.set_defaults(func=lambda args: _report(purge_all(args.days or retention_days()), "deleted"))
+    # --days 0 means "keep nothing", not "the default".
+    purge.set_defaults(func=lambda args: _report(purge_all(retention_days() if args.days is None else args.days), "deleted"))
     forget = commands.add_parser("forget", help="delete one conversation (a person's erasure request)")
     forget.add_argument("sender_id")
     forget.set_defaults(func=lambda args: _report(forget_conversation(tracker_database_url(), args.sender_id), "deleted"))

@@ -17,14 +17,14 @@ from typing import Iterator
 
 import requests
 
-from bot import privacy, settings
+from bot import logs, privacy, settings
 from bot.local_chat import run_chat
 from bot.telegram.app import check_ready
 from bot.telegram.config import ConfigurationError
 from bot.telegram.config import from_environment as telegram_configuration
 
 RASA_PORT = 5005
-ACTIONS_PORT = 5055
+ACTIONS_PORT = settings.ACTIONS_PORT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,12 +39,16 @@ def _environment() -> dict[str, str]:
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.PROJECT_ROOT), environment.get("PYTHONPATH")]))
     environment.setdefault("DATABASE_URL", settings.database_url())
+    # Rasa expands ${ACOLLIDA_VAR_DIR} and ${ACTION_ENDPOINT_URL} in the endpoints file as bot.settings does.
+    environment.update(settings.rasa_environment())
+    # The action server answers Rasa on this machine only (rasa_sdk listens on 0.0.0.0 unless told).
+    environment.setdefault("SANIC_HOST", "127.0.0.1")
     return environment
 
 
 def start(command: list[str], log_name: str) -> subprocess.Popen:
-    log_path = settings.var_dir() / "logs" / f"{log_name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # One file per role and day of start, so that `privacy purge` can delete the days past the retention.
+    log_path = settings.log_dir() / f"{log_name}-{time.strftime('%Y-%m-%d')}.log"
     log = log_path.open("ab")
     # A new process group, so stopping it also stops what it spawns.
     return subprocess.Popen(command, cwd=settings.PROJECT_ROOT, env=_environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -76,7 +80,7 @@ def wait_until_up(url: str, process: subprocess.Popen, what: str, timeout: float
 
 
 def action_server_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--logging-config_file", str(logs.LOGGING_CONFIG)]
 
 
 @contextlib.contextmanager
@@ -90,9 +94,10 @@ def action_server(port: int = ACTIONS_PORT) -> Iterator[str]:
         stop(process)
 
 
-def rasa_server_command(model: str, port: int, endpoints: str = "endpoints.yml") -> list[str]:
+def rasa_server_command(model: str, port: int, endpoints: str | None = None) -> list[str]:
+    endpoints = endpoints or str(settings.endpoints_path())
     rasa = str(Path(sys.executable).with_name("rasa"))
-    return [rasa, "run", "--enable-api", "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml", "--port", str(port), "--interface", "127.0.0.1"]
+    return [rasa, "run", "--enable-api", "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml", "--port", str(port), "--interface", "127.0.0.1", "--logging-config-file", str(logs.LOGGING_CONFIG)]
 
 
 def gateway_command() -> list[str]:
@@ -113,6 +118,11 @@ def _check_telegram_configuration() -> None:
 
 def _run(args: argparse.Namespace) -> int:
     processes: list[subprocess.Popen] = []
+    try:
+        settings.tracker_store()  # /forget and retention must find the store Rasa will write to
+    except settings.SettingsError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 2
     try:
         _check_telegram_configuration()
     except ConfigurationError as error:

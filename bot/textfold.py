@@ -26,3 +26,23 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     return fold(text).split()
+
+
+def _joiner_kept(text: str, index: int) -> bool:
+    """ZWNJ and ZWJ shape Persian, Urdu and Indic words: kept between two letters of those scripts."""
+    before, after = text[index - 1 : index], text[index + 1 : index + 2]
+    return bool(before and after) and all(char.isalpha() and ord(char) > 0x024F for char in before + after)
+
+
+def without_format_characters(text: str) -> str:
+    """What a newcomer typed without the invisible characters phones and copy-paste put inside words.
+
+    Zero-width spaces, soft hyphens, byte-order and direction marks (Unicode
+    category Cf) split "pa\u200bdró" into pieces no model knows; ZWNJ and ZWJ
+    stay where they belong to the writing.
+    """
+    return "".join(
+        char
+        for index, char in enumerate(text)
+        if unicodedata.category(char) != "Cf" or (char in "\u200c\u200d" and _joiner_kept(text, index))
+    )

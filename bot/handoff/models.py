@@ -132,6 +132,8 @@ class GroupMessage(Base):
     message_id = Column(BigInteger, primary_key=True)
     request_id = Column(Integer, ForeignKey("handoff_requests.id", ondelete="CASCADE"), nullable=False, index=True)
     purpose = Column(String(16), nullable=False)  # announcement, header, relay, mediator
+    # Telegram lets a bot delete a message for 48 hours: /forget says what it could not delete.
+    posted_at = Column(DateTime(timezone=True), nullable=True, default=utcnow)
 
 
 class ReceivedUpdate(Base):
@@ -155,4 +157,5 @@ class ButtonPayload(Base):
 
     key = Column(String(24), primary_key=True)
     payload = Column(Text, nullable=False)
+    # When a keyboard last carried the key: retention counts from there, not from the first use.
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

@@ -154,6 +154,20 @@ def with_rasa_event_due(session: Session) -> list[HandoffRequest]:
     return list(session.execute(select(HandoffRequest).where(HandoffRequest.rasa_event_due.is_not(None)).order_by(HandoffRequest.id)).scalars())
 
 
+def held_by_nobody(session: Session) -> list[HandoffRequest]:
+    """Claimed requests whose mediator was removed (the foreign key set it to NULL)."""
+    return list(session.execute(select(HandoffRequest).where(HandoffRequest.status == CLAIMED, HandoffRequest.mediator_id.is_(None))).scalars())
+
+
+def request_number(text: str, limit: int = 2**31 - 1) -> int | None:
+    """A number typed or sent in callback data, if it can be an id at all ("take:<23 digits>" cannot)."""
+    text = (text or "").strip()
+    if not text.isdigit() or len(text) > len(str(limit)):
+        return None
+    number = int(text)
+    return number if 0 < number <= limit else None
+
+
 def waiting_requests(session: Session) -> list[HandoffRequest]:
     return list(session.execute(select(HandoffRequest).where(HandoffRequest.status == WAITING).order_by(HandoffRequest.id)).scalars())
 

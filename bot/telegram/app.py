@@ -28,12 +28,6 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "telegram"
 
-MEDIA = (
-    filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE | filters.Document.ALL | filters.Sticker.ALL
-    | filters.LOCATION | filters.CONTACT
-)
-
-
 def command_menu(language: str) -> list[BotCommand]:
     """The commands Telegram lists, described in ``language``."""
     return [
@@ -77,7 +71,8 @@ def file_url_for(base_url: str) -> str:
 
 
 def add_handlers(application: Application, gateway: Gateway) -> None:
-    mediators_group = filters.Chat(gateway.config.mediator_chat_id) if gateway.config.mediator_chat_id is not None else filters.NONE
+    # filters.Chat() with no chat matches no chat: the gateway runs without a mediators' group too.
+    mediators_group = filters.Chat(gateway.config.mediator_chat_id) if gateway.config.mediator_chat_id is not None else filters.Chat()
     newcomers = (filters.ChatType.PRIVATE | filters.ChatType.GROUPS) & ~mediators_group
     application.add_handler(TypeHandler(Update, gateway.record_update), group=-1)
     application.add_handler(CallbackQueryHandler(gateway.mediation.on_callback, pattern=r"^(take|end|release):\d+$"))
@@ -91,8 +86,10 @@ def add_handlers(application: Application, gateway: Gateway) -> None:
         ("forget", gateway.on_forget),
     ):
         application.add_handler(CommandHandler(name, callback, filters=newcomers))
+    application.add_handler(MessageHandler(newcomers & filters.COMMAND, gateway.on_unknown_command))
     application.add_handler(MessageHandler(newcomers & filters.TEXT & ~filters.COMMAND, gateway.on_text))
-    application.add_handler(MessageHandler(newcomers & MEDIA, gateway.on_media))
+    # Everything else a person can send (media, dice, stories, polls...) gets an answer or reaches the mediator.
+    application.add_handler(MessageHandler(newcomers & ~filters.TEXT & ~filters.StatusUpdate.ALL, gateway.on_media))
     application.add_handler(CallbackQueryHandler(gateway.on_callback))
 
 

@@ -31,7 +31,7 @@ class GatewayConfig:
     poll_timeout: int = 30  # long polling: seconds Telegram holds getUpdates open
     database_url: str = field(default_factory=settings.database_url)
     tracker_database_url: str = field(default_factory=privacy.tracker_database_url)
-    retention_days: int = field(default_factory=privacy.retention_days)
+    retention_days: int = field(default_factory=settings.retention_days)
     # How often the queue of kept messages and the handoff queue are looked at.
     tick: dt.timedelta = dt.timedelta(seconds=5)
     reannounce_every: dt.timedelta = dt.timedelta(minutes=10)
@@ -49,6 +49,10 @@ def _seconds(name: str, default: float) -> dt.timedelta:
 
 
 def from_environment() -> GatewayConfig:
+    try:
+        tracker_url, retention = settings.tracker_store().url, settings.retention_days()
+    except settings.SettingsError as error:
+        raise ConfigurationError(str(error)) from error
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
         raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token")
@@ -77,4 +81,6 @@ def from_environment() -> GatewayConfig:
         reannounce_every=_seconds("ACOLLIDA_HANDOFF_REANNOUNCE_SECONDS", 600),
         flood_burst=int(os.environ.get("ACOLLIDA_FLOOD_BURST", 6)),
         flood_interval=_seconds("ACOLLIDA_FLOOD_INTERVAL_SECONDS", 3),
+        tracker_database_url=tracker_url,
+        retention_days=retention,
     )

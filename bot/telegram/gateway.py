@@ -16,6 +16,8 @@ import logging
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import delete, select
+
 from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
@@ -25,14 +27,16 @@ from bot import privacy, replies
 from bot.handoff import queue
 from bot.handoff.queue import as_utc
 from bot.handoff.models import FROM_NEWCOMER, HandoffRequest, Newcomer, ReceivedUpdate, utcnow
+from bot.textfold import without_format_characters
 from bot.handoff.protocol import TELEGRAM_CHANNEL
 from bot.knowledge import answers
 from bot.knowledge.database import engine_for, session_scope
 from bot.languages import LINGUA_FRANCA, is_supported, normalise_code
-from bot.telegram import inbox, rendering
+from bot.telegram import inbox, outbox, rendering
 from bot.telegram.assistant import AssistantClient, AssistantSilent, AssistantUnavailable, conversation_language
 from bot.telegram.config import GatewayConfig
 from bot.telegram.mediation import Mediation
+from bot.telegram.models import PendingErasure
 from bot.telegram.rendering import HandoffOpened, TextOut, VenueOut
 from bot.texts import say
 
@@ -50,6 +54,7 @@ class Gateway:
         self.assistant = AssistantClient(config.rasa_url, config.action_health_url, config.rasa_timeout, config.rasa_token)
         self.flood = inbox.FloodLimit(config.flood_burst, config.flood_interval)
         self.mediation = Mediation(self)
+        self.outbox = outbox.Outbox(self.engine, lambda: self.bot, self.mediation.placement, self.mediation.delivered, self.mediation.given_up)
         self.bot = bot
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._background: asyncio.Task | None = None
@@ -73,6 +78,7 @@ class Gateway:
             self._background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._background
+        await self.outbox.stop()  # what is not sent yet stays in the database for the next start
         await self.assistant.close()
 
     async def _run_background(self) -> None:
@@ -84,12 +90,17 @@ class Gateway:
             await asyncio.sleep(self.config.tick.total_seconds())
 
     async def tick(self) -> None:
-        """Answers kept messages, tells Rasa about handoffs, announces waiting requests."""
+        """Sends what waits in the outbox, answers kept messages, finishes erasures, tells Rasa about handoffs, announces waiting requests."""
+        await self.outbox.deliver_due()
         with self.session() as session:
             chats = inbox.chats_with_pending(session)
+            erasures = [(erasure.chat_id, erasure.language) for erasure in session.execute(select(PendingErasure)).scalars()]
         for chat_id in chats:
             async with self.chat_lock(chat_id):
                 await self.answer_kept_messages(chat_id, flood_limited=True)
+        for chat_id, language in erasures:
+            async with self.chat_lock(chat_id):
+                await self._finish_erasure(chat_id, language)
         await self.mediation.tick()
 
     # --- what the newcomer reads ---------------------------------------------------------------
@@ -104,16 +115,11 @@ class Gateway:
                 return normalise_code(code)
         return LINGUA_FRANCA
 
-    async def send_text(self, chat_id: int, text: str, buttons: list[tuple[str, str]] | None = None, **where: Any) -> list[Message]:
-        sent = []
-        pieces = rendering.split_text(text)
-        for index, piece in enumerate(pieces):
-            markup = rendering.keyboard(buttons or []) if index == len(pieces) - 1 else None
-            try:
-                sent.append(await self.bot.send_message(chat_id, piece, reply_markup=markup, **where))
-            except TelegramError as error:
-                log.warning("could not send to chat %s: %s", chat_id, type(error).__name__)
-        return sent
+    async def send_text(self, chat_id: int, text: str, buttons: list[tuple[str, str]] | None = None) -> None:
+        """Puts the text in the outbox and sends it; Telegram's refusals are retried there."""
+        with self.session() as session:
+            outbox.put_text(session, chat_id, text, buttons)
+        await self.outbox.deliver(chat_id)
 
     async def say_to(self, chat_id: int, key: str, buttons: list[tuple[str, str]] | None = None, **values: Any) -> None:
         with self.session() as session:
@@ -129,23 +135,32 @@ class Gateway:
             setattr(profile, marker, utcnow())
         await self.say_to(chat_id, key)
 
-    async def show(self, chat_id: int, assistant_replies: list[dict[str, Any]], language: str) -> None:
-        """Sends the assistant's replies (or the gateway's own, shaped alike)."""
-        with self.session() as session:
-            out = rendering.render(session, assistant_replies)
+    def put_replies(self, session, chat_id: int, assistant_replies: list[dict[str, Any]], language: str) -> list[int]:
+        """Puts the assistant's replies (or the gateway's own, shaped alike) in the outbox; returns the handoffs they open."""
+        out = rendering.render(session, assistant_replies)
+        opened = []
         for index, item in enumerate(out):
             if isinstance(item, TextOut):
                 following = out[index + 1] if index + 1 < len(out) else None
                 if isinstance(following, HandoffOpened):
                     item.buttons.append((say("button_back_to_assistant", language), f"cancel:{following.request_id}"))
-                await self.send_text(chat_id, item.text, item.buttons)
+                outbox.put_text(session, chat_id, item.text, item.buttons)
             elif isinstance(item, VenueOut):
-                try:
-                    await self.bot.send_venue(chat_id, item.latitude, item.longitude, item.title, item.address)
-                except TelegramError as error:
-                    log.warning("could not send a venue to chat %s: %s", chat_id, type(error).__name__)
+                venue = {"latitude": item.latitude, "longitude": item.longitude, "title": item.title, "address": item.address}
+                outbox.put(session, chat_id, outbox.SEND_VENUE, venue)
             elif isinstance(item, HandoffOpened):
-                await self.mediation.opened(item.request_id)
+                opened.append(item.request_id)
+        return opened
+
+    async def show(self, chat_id: int, assistant_replies: list[dict[str, Any]], language: str) -> None:
+        with self.session() as session:
+            opened = self.put_replies(session, chat_id, assistant_replies, language)
+        await self._sent_then_opened(chat_id, opened)
+
+    async def _sent_then_opened(self, chat_id: int, opened: list[int]) -> None:
+        await self.outbox.deliver(chat_id)
+        for request_id in opened:
+            await self.mediation.opened(request_id)
 
     # --- newcomers' messages -------------------------------------------------------------------
 
@@ -176,6 +191,7 @@ class Gateway:
 
     async def receive(self, update_id: int, chat: Chat, user: User | None, text: str, message: Message | None = None) -> None:
         chat_id = chat.id
+        text = without_format_characters(text)
         metadata = {"channel": TELEGRAM_CHANNEL, "chat_id": chat_id, "language_code": user.language_code if user else None}
         async with self.chat_lock(chat_id):
             with self.session() as session:
@@ -194,7 +210,7 @@ class Gateway:
             if earlier_waiting:
                 return  # the background loop answers in order
             if not self.flood.allow(chat_id):
-                log.info("chat %s over its flood allowance: message kept", chat_id)
+                log.info("update %s: its chat is over its flood allowance, the message is kept", update_id)
                 await self._tell_once(chat_id, "told_flood_at", "flood_notice")
                 return
             await self.answer_kept_messages(chat_id, flood_limited=False)
@@ -214,9 +230,9 @@ class Gateway:
                 if not self.flood.allow(chat_id):
                     return
             try:
-                assistant_replies = await self.assistant.send(str(chat_id), text, metadata or {})
+                assistant_replies = await self._ask_assistant(chat_id, text, metadata or {})
             except AssistantUnavailable as error:
-                log.warning("assistant unavailable for chat %s: %s", chat_id, error)
+                log.warning("assistant unavailable for update %s: %s", update_id, error)
                 with self.session() as session:
                     session.get(ReceivedUpdate, update_id).attempts = attempts + 1
                 if isinstance(error, AssistantSilent) and attempts + 1 >= MAX_SILENT_ATTEMPTS:
@@ -227,6 +243,7 @@ class Gateway:
                 await self._tell_once(chat_id, "told_unavailable_at", "assistant_unavailable")
                 return
             language = conversation_language(await self.assistant.tracker(str(chat_id)))
+            # Answered and its answer in the outbox in one transaction: from here the answer cannot be lost.
             with self.session() as session:
                 inbox.answered(session, update_id)
                 profile = queue.newcomer(session, chat_id)
@@ -235,11 +252,26 @@ class Gateway:
                 if language:
                     profile.language = language
                 language = self.language_of(session, chat_id)
-            log.info("chat %s: update %s answered with %d message(s)", chat_id, update_id, len(assistant_replies))
-            await self.show(chat_id, assistant_replies, language)
+                opened = self.put_replies(session, chat_id, assistant_replies, language)
+            log.info("update %s answered with %d message(s)", update_id, len(assistant_replies))
+            await self._sent_then_opened(chat_id, opened)
+
+    async def _ask_assistant(self, chat_id: int, text: str, metadata: dict) -> list[dict[str, Any]]:
+        """Rasa's answer; a conversation Rasa holds paused with no handoff open (the stores disagreed) is resumed first."""
+        try:
+            return await self.assistant.send(str(chat_id), text, metadata)
+        except AssistantSilent:
+            tracker = await self.assistant.tracker(str(chat_id))
+            with self.session() as session:
+                in_handoff = queue.open_request_of(session, chat_id) is not None
+            if not (tracker or {}).get("paused") or in_handoff:
+                raise
+            log.warning("a conversation was paused in Rasa without an open handoff: resumed")
+            await self.assistant.add_event(str(chat_id), "resume")
+            return await self.assistant.send(str(chat_id), text, metadata)
 
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Voice, photos, documents, stickers: relayed during a handoff, else the bot says it reads text."""
+        """Anything but text (voice, photos, stickers, dice, stories, polls...): relayed during a handoff, else the bot says it reads text."""
         message = update.effective_message
         if message.chat.type != ChatType.PRIVATE:
             return
@@ -253,6 +285,26 @@ class Gateway:
             return
         human = self._human_button(language)
         await self.send_text(chat_id, say("media_not_read", language), [human])
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command the bot does not know: the mediator reads it during a handoff; otherwise the person is told what there is."""
+        message = update.effective_message
+        chat = message.chat
+        if chat.type != ChatType.PRIVATE and not self._addressed_command(message, context.bot):
+            return  # a command for another bot in the group
+        with self.session() as session:
+            request = queue.open_request_of(session, chat.id)
+            request_id = request.id if request else None
+            language = self.language_of(session, chat.id, update.effective_user)
+        if request_id is not None:
+            await self.mediation.from_newcomer(request_id, message, message.text)
+            return
+        await self.send_text(chat.id, say("unknown_command", language), [self._human_button(language)])
+
+    @staticmethod
+    def _addressed_command(message: Message, bot: Any) -> bool:
+        first = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+        return first.lower().endswith(f"@{bot.username}".lower())
 
     def _human_button(self, language: str) -> tuple[str, str]:
         with self.session() as session:
@@ -292,8 +344,20 @@ class Gateway:
             return
         await self.receive(update.update_id, chat, update.effective_user, HUMAN_PAYLOAD)
 
+    async def _private_only(self, update: Update) -> bool:
+        """In a group the conversation is the whole group's: one member must not see or erase another's words."""
+        chat = update.effective_chat
+        if chat.type == ChatType.PRIVATE:
+            return False
+        with self.session() as session:
+            language = self.language_of(session, chat.id, update.effective_user)
+        await self.send_text(chat.id, say("privacy_private_only", language))
+        return True
+
     async def on_mydata(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Everything kept about the person: the profile, what they wrote to the assistant, their handoffs' messages."""
+        if await self._private_only(update):
+            return
         chat_id = update.effective_chat.id
         with self.session() as session:
             language = self.language_of(session, chat_id, update.effective_user)
@@ -307,7 +371,7 @@ class Gateway:
                 for message in request.messages
                 if message.text
             ]
-        messages = privacy.user_messages(self.config.tracker_database_url, str(chat_id))
+        messages = await self._messages_to_the_assistant(chat_id)
         if profile is None and not messages:
             await self.send_text(chat_id, say("mydata_nothing", language))
             return
@@ -319,7 +383,16 @@ class Gateway:
         if lines:
             await self.send_text(chat_id, say("mydata_messages", language) + "\n" + "\n".join(f"{moment:%Y-%m-%d %H:%M} {text}" for moment, text in lines))
 
+    async def _messages_to_the_assistant(self, chat_id: int) -> list[tuple[Any, str]]:
+        """What the person wrote to the assistant, as Rasa itself returns it; from its store when Rasa is down."""
+        tracker = await self.assistant.tracker(str(chat_id), with_events=True)
+        if tracker is None:
+            return privacy.user_messages(self.config.tracker_database_url, str(chat_id))
+        return privacy.user_messages_in(tracker)
+
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self._private_only(update):
+            return
         chat_id = update.effective_chat.id
         with self.session() as session:
             language = self.language_of(session, chat_id, update.effective_user)
@@ -340,13 +413,15 @@ class Gateway:
             await self._on_payload_button(update, chat)
         elif kind == "cancel":
             await query.answer()
-            await self.mediation.cancel_by_newcomer(int(rest), chat.id)
+            if queue.request_number(rest) is not None:
+                await self.mediation.cancel_by_newcomer(queue.request_number(rest), chat.id)
         elif kind == "fb":
             await query.answer()
             await self._on_feedback(chat.id, query.message, rest)
         elif kind == "forget":
             await query.answer()
-            await self._on_forget_answer(chat.id, query.message, rest == "yes")
+            if chat.type == ChatType.PRIVATE:
+                await self._on_forget_answer(chat.id, query.message, rest == "yes")
         else:
             await query.answer()
 
@@ -375,8 +450,10 @@ class Gateway:
 
     async def _on_feedback(self, chat_id: int, message: Message | None, answer: str) -> None:
         request_id, _, verdict = answer.partition(":")
+        if queue.request_number(request_id) is None:
+            return
         with self.session() as session:
-            request = session.get(HandoffRequest, int(request_id))
+            request = session.get(HandoffRequest, queue.request_number(request_id))
             if request is None or request.chat_id != chat_id:
                 return
             request.feedback = "useful" if verdict == "yes" else "not_useful"
@@ -395,13 +472,45 @@ class Gateway:
             await self.send_text(chat_id, say("forget_kept", language))
             return
         async with self.chat_lock(chat_id):
-            await self.mediation.person_erased(chat_id)
-            privacy.forget_conversation(self.config.tracker_database_url, str(chat_id))
             with self.session() as session:
-                profile = session.get(Newcomer, chat_id)
-                if profile is not None:
-                    session.delete(profile)
-                inbox.forget_chat(session, chat_id)
-        log.info("chat %s erased on request", chat_id)
-        await self.send_text(chat_id, say("forget_done", language))
+                session.merge(PendingErasure(chat_id=chat_id, language=language, requested_at=utcnow(), attempts=0))
+            await self._finish_erasure(chat_id, language, first_attempt=True)
 
+    async def _finish_erasure(self, chat_id: int, language: str, first_attempt: bool = False) -> None:
+        """Erases the person everywhere, then checks: "done" is said only once Rasa itself returns nothing of them.
+
+        Until then the erasure stays pending and the background loop tries
+        again; the person is told so. The caller holds the chat's lock.
+        """
+        with self.session() as session:
+            erasure = session.get(PendingErasure, chat_id)
+            if erasure is None:
+                return
+            erasure.attempts += 1
+            before = as_utc(erasure.requested_at).timestamp()
+        not_deleted = await self.mediation.person_erased(chat_id)
+        if not_deleted:
+            with self.session() as session:
+                session.get(PendingErasure, chat_id).not_deleted += not_deleted
+        privacy.forget_conversation(self.config.tracker_database_url, str(chat_id), before=before)
+        with self.session() as session:
+            profile = session.get(Newcomer, chat_id)
+            if profile is not None:
+                session.delete(profile)
+            inbox.forget_chat(session, chat_id)
+            outbox.forget_chat(session, chat_id)
+        erased = privacy.erased_in_rasa(await self.assistant.tracker(str(chat_id), with_events=True), before)
+        erased = erased and not privacy.user_messages(self.config.tracker_database_url, str(chat_id), before=before)
+        if not erased:
+            log.warning("an erasure could not be checked through Rasa yet: it stays pending")
+            if first_attempt:
+                await self.send_text(chat_id, say("forget_pending", language))
+            return
+        with self.session() as session:
+            not_deleted = session.get(PendingErasure, chat_id).not_deleted
+            session.execute(delete(PendingErasure).where(PendingErasure.chat_id == chat_id))
+        log.info("a conversation was erased on request and checked")
+        if not_deleted:
+            await self.send_text(chat_id, say("forget_done_partial", language, count=not_deleted))
+        else:
+            await self.send_text(chat_id, say("forget_done", language))

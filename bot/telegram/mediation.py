@@ -12,17 +12,20 @@ writes to that newcomer. What mediators read here is for staff, in English.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from telegram import Message, ReplyParameters, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.handoff import availability, mediators, queue
-from bot.handoff.models import CANCELLED, CLAIMED, FROM_MEDIATOR, FROM_NEWCOMER, GroupMessage, HandoffRequest, Mediator, utcnow
+from bot.handoff.models import CANCELLED, CLAIMED, FROM_MEDIATOR, FROM_NEWCOMER, GroupMessage, HandoffRequest, Mediator, TranscriptMessage, utcnow
+from bot.telegram import outbox
+from bot.telegram.models import OutgoingMessage
 from bot.languages import LANGUAGES_BY_CODE
 from bot.texts import say
 from bot.telegram.assistant import AssistantUnavailable, recent_lines
@@ -75,33 +78,56 @@ class Mediation:
         except TelegramError as error:
             log.warning("cannot read the mediators' group %s: %s", self.group, type(error).__name__)
 
-    async def _post(self, text: str, request: HandoffRequest | None = None, **extra: Any) -> Message | None:
-        """Posts in the mediators' group: in the request's topic or thread when it has one."""
+    async def _post(self, text: str, request: HandoffRequest | None = None, *, purpose: str | None = None, buttons: list[tuple[str, str]] | None = None) -> None:
+        """Posts in the mediators' group through the outbox: in the request's topic or thread when it has one."""
         if self.group is None:
             log.warning("no mediators' group configured (TELEGRAM_MEDIATOR_CHAT_ID): cannot tell mediators")
-            return None
-        try:
-            return await self.bot.send_message(self.group, text, parse_mode="HTML", **self._where(request), **extra)
-        except TelegramError as error:
-            log.warning("could not post in the mediators' group: %s", type(error).__name__)
-            return None
+            return
+        with self.gateway.session() as session:
+            outbox.put_text(
+                session, self.group, text, buttons, parse_mode="HTML", in_request_thread=request is not None and request.status == CLAIMED,
+                request_id=request.id if request is not None else None, purpose=purpose,
+            )
+        # The group's lane runs by itself: Telegram allows a group 20 messages a minute, and no newcomer waits for it.
+        self.gateway.outbox.kick(self.group)
 
-    def _where(self, request: HandoffRequest | None) -> dict[str, Any]:
+    # --- outbox hooks --------------------------------------------------------------------------
+
+    def placement(self, session, row: OutgoingMessage) -> dict[str, Any]:
+        request = session.get(HandoffRequest, row.request_id) if row.request_id else None
+        return self._where(request, session)
+
+    def delivered(self, session, row: OutgoingMessage, sent: Any) -> None:
+        """A message Telegram accepted: remember what it is to its handoff."""
+        message_id = getattr(sent, "message_id", None)
+        if row.chat_id == self.group and row.request_id and row.purpose and message_id is not None:
+            if session.get(HandoffRequest, row.request_id) is not None:
+                queue.remember_group_message(session, self.group, message_id, row.request_id, row.purpose)
+        if row.transcript_id:
+            entry = session.get(TranscriptMessage, row.transcript_id)
+            if entry is not None:
+                entry.relayed = True
+                if row.chat_id == self.group:
+                    entry.group_message_id = message_id
+
+    async def given_up(self, row: OutgoingMessage, reason: str) -> None:
+        """A message Telegram would not take: the mediator hears of a relay that did not reach the person."""
+        if row.chat_id != self.group and row.transcript_id and row.request_id:
+            with self.gateway.session() as session:
+                request = session.get(HandoffRequest, row.request_id)
+            if request is not None:
+                await self._post(f"⚠️ #{row.request_id}: a message of yours could not be delivered to the person ({reason}).", request)
+
+    def _where(self, request: HandoffRequest | None, session) -> dict[str, Any]:
         if request is None or request.status != CLAIMED:
             return {}
         if request.thread_id:
             return {"message_thread_id": request.thread_id}
-        with self.gateway.session() as session:
+        if True:
             header = session.execute(
                 select(GroupMessage).where(GroupMessage.chat_id == self.group, GroupMessage.request_id == request.id, GroupMessage.purpose == HEADER).order_by(GroupMessage.message_id.desc())
             ).scalars().first()
         return {"reply_parameters": ReplyParameters(header.message_id, allow_sending_without_reply=True)} if header else {}
-
-    def _remember(self, message: Any, request_id: int, purpose: str) -> None:
-        """Notes that a group message belongs to the request, so that replying to it reaches the newcomer."""
-        if message is not None and self.group is not None:
-            with self.gateway.session() as session:
-                queue.remember_group_message(session, self.group, message.message_id, request_id, purpose)
 
     # --- the queue -----------------------------------------------------------------------------
 
@@ -132,8 +158,9 @@ class Mediation:
             if recent:
                 lines.append("Last messages:")
                 lines += [f"{icon} {html.escape(text[:300])}" for icon, text in recent[-RECENT_LINES_ANNOUNCED:]]
-        posted = await self._post("\n".join(lines), reply_markup=keyboard([(f"Take #{request_id}", f"take:{request_id}")]))
-        self._remember(posted, request_id, ANNOUNCEMENT)
+        with self.gateway.session() as session:
+            request = session.get(HandoffRequest, request_id)
+            await self._post("\n".join(lines), request, purpose=ANNOUNCEMENT, buttons=[(f"Take #{request_id}", f"take:{request_id}")])
         log.info("request %s announced", request_id)
         if again and inform_newcomer:
             await self._keep_newcomer_informed(request_id)
@@ -149,6 +176,7 @@ class Mediation:
 
     async def tick(self) -> None:
         await self.deliver_rasa_events()
+        await self._release_orphans()
         now = utcnow()
         with self.gateway.session() as session:
             due = queue.due_for_announcement(session, now, self.gateway.config.reannounce_every)
@@ -157,6 +185,16 @@ class Mediation:
             due_ids = [request.id for request in due if request.announced_at is None or anyone_on_duty]
         for request_id in due_ids:
             await self.announce(request_id)
+
+    async def _release_orphans(self) -> None:
+        """A request held by a mediator who is no longer registered goes back to the queue; its newcomer is told."""
+        with self.gateway.session() as session:
+            orphans = [(r.id, r.chat_id) for r in queue.held_by_nobody(session)]
+            for request_id, _ in orphans:
+                queue.release(session, session.get(HandoffRequest, request_id))
+        for request_id, chat_id in orphans:
+            await self.gateway.say_to(chat_id, "handoff_released")
+            await self.announce(request_id, inform_newcomer=False)
 
     async def deliver_rasa_events(self) -> None:
         """Pauses or resumes the assistant for conversations whose handoff started or ended; retried until Rasa takes it."""
@@ -191,26 +229,17 @@ class Mediation:
         self, request_id: int, entry_id: int, message: Message | None, text: str | None, copy_from: tuple[int, int | None] | None = None
     ) -> None:
         """Text is written out with the request's number; anything else is copied from the newcomer's chat."""
-        with self.gateway.session() as session:
-            request = session.get(HandoffRequest, request_id)
-            where = self._where(request)
         if message is not None and _kind_of(message) != "text":
             copy_from = (message.chat.id, message.message_id)
-        posted_id = None
-        try:
-            if copy_from is not None and copy_from[1] is not None:
-                copied = await self.bot.copy_message(self.group, copy_from[0], copy_from[1], **where)
-                posted_id = copied.message_id
-            else:
-                posted = await self.bot.send_message(self.group, f"👤 #{request_id}: {text}", **where)
-                posted_id = posted.message_id
-        except TelegramError as error:
-            log.warning("could not relay to the mediators' group: %s", type(error).__name__)
         with self.gateway.session() as session:
-            entry = session.get(queue.TranscriptMessage, entry_id)
-            entry.group_message_id, entry.relayed = posted_id, posted_id is not None
-            if posted_id is not None:
-                queue.remember_group_message(session, self.group, posted_id, request_id, RELAY)
+            what = dict(request_id=request_id, purpose=RELAY, transcript_id=entry_id)
+            if copy_from is not None and copy_from[1] is not None:
+                payload = {"from_chat_id": copy_from[0], "message_id": copy_from[1], "in_request_thread": True}
+                outbox.put(session, self.group, outbox.COPY_MESSAGE, payload, **what)
+            else:
+                # Split like any text: the prefix must not push a long message over Telegram's limit.
+                outbox.put_text(session, self.group, f"👤 #{request_id}: {text}", in_request_thread=True, **what)
+        self.gateway.outbox.kick(self.group)
 
     async def cancel_by_newcomer(self, request_id: int, chat_id: int) -> None:
         with self.gateway.session() as session:
@@ -223,17 +252,55 @@ class Mediation:
         await self._post(f"↩️ #{request_id}: the person went back to the assistant.")
         await self._close_topic(request_id)
 
-    async def person_erased(self, chat_id: int) -> None:
-        """Before a /forget: the open request ends and its mediator is told, without content."""
+    async def person_erased(self, chat_id: int) -> int:
+        """Before a /forget: the open request ends, and what the bot posted of the person in the group is deleted.
+
+        Returns how many of those messages Telegram would not delete (it allows
+        bots 48 hours); the mediators are asked to delete them by hand.
+        """
         with self.gateway.session() as session:
             request = queue.open_request_of(session, chat_id)
-            if request is None:
-                return
-            request_id = request.id
-            queue.close(session, request, CANCELLED)
-        await self.deliver_rasa_events()
-        await self._post(f"🗑 #{request_id}: the person erased their data; the conversation is closed.")
-        await self._close_topic(request_id)
+            open_id = request.id if request else None
+            if request is not None:
+                queue.close(session, request, CANCELLED)
+            requests = list(session.execute(select(HandoffRequest).where(HandoffRequest.chat_id == chat_id)).scalars())
+            topics = [(r.id, r.thread_id) for r in requests if r.thread_id]
+            posted = [
+                (m.request_id, m.message_id, m.purpose)
+                for r in requests
+                for m in session.execute(select(GroupMessage).where(GroupMessage.request_id == r.id, GroupMessage.purpose.in_((ANNOUNCEMENT, HEADER, RELAY)))).scalars()
+            ]
+            for r in requests:
+                outbox.forget_request(session, r.id)  # nothing of theirs is posted later
+        if open_id is not None:
+            await self.deliver_rasa_events()
+        if self.group is None:
+            return 0
+        gone_topics = set()
+        for request_id, thread_id in topics:
+            try:
+                await self.bot.delete_forum_topic(self.group, thread_id)  # the topic goes with every message in it
+                gone_topics.add(request_id)
+            except TelegramError as error:
+                log.warning("could not delete a forum topic: %s", type(error).__name__)
+        left = []
+        for request_id, message_id, purpose in posted:
+            if request_id in gone_topics and purpose != ANNOUNCEMENT:
+                continue
+            try:
+                await self.bot.delete_message(self.group, message_id)
+            except BadRequest as error:
+                if "not found" not in str(error).lower():
+                    left.append(message_id)
+            except TelegramError:
+                left.append(message_id)
+        for request_id in sorted({r.id for r in requests}):
+            note = f"🗑 #{request_id}: the person erased their data; the conversation is closed and the bot deleted what it had posted of it."
+            await self._post(note)
+        if left:
+            links = ", ".join(_link(self.group, message_id) for message_id in left)
+            await self._post(f"🗑 The bot could not delete {len(left)} message(s) of a person who erased their data (Telegram allows it for 48 hours): please delete them by hand: {links}")
+        return len(left)
 
     # --- mediators act -------------------------------------------------------------------------
 
@@ -252,7 +319,10 @@ class Mediation:
         if mediator_id is None:
             await query.answer("Only registered mediators can do this.", show_alert=True)
             return
-        request_id = int(number)
+        request_id = queue.request_number(number)
+        if request_id is None:
+            await query.answer("No such request.", show_alert=True)
+            return
         if action == "take":
             await self.claim(query, request_id, mediator_id)
         elif action in ("end", "release"):
@@ -271,29 +341,22 @@ class Mediation:
             return
         await query.answer(f"#{request_id} is yours.")
         log.info("request %s claimed by mediator %s", request_id, mediator_id)
-        await self._mark_announcements(request_id, f"✅ Taken by {html.escape(name)}")
-        await self._open_thread(request_id, name)
+        # The newcomer first: the group's posts wait for Telegram's group limit, the newcomer does not.
         await self._tell_newcomer_holder(request_id, "handoff_claimed", name)
-
-    async def _mark_announcements(self, request_id: int, note: str) -> None:
-        with self.gateway.session() as session:
-            announced = list(
-                session.execute(select(GroupMessage.message_id).where(GroupMessage.chat_id == self.group, GroupMessage.request_id == request_id, GroupMessage.purpose == ANNOUNCEMENT)).scalars()
-            )
-        for message_id in announced:
-            try:
-                await self.bot.edit_message_reply_markup(self.group, message_id, reply_markup=None)
-            except TelegramError:
-                pass  # already edited, or deleted by a mediator
-        await self._post(f"#{request_id}: {note}")
+        await self._open_thread(request_id, name)
 
     async def _open_thread(self, request_id: int, holder_name: str) -> None:
-        """A forum topic for the conversation, or a header message to reply to; then what was said so far."""
+        """Few group posts: the announcement becomes the conversation's header (or, in a forum, a topic gets one)."""
         with self.gateway.session() as session:
             request = session.get(HandoffRequest, request_id)
             title = describe(request)
             chat_id = request.chat_id
-            transcript = [(message.id, message.kind, message.text, message.chat_message_id) for message in request.messages if message.author == FROM_NEWCOMER]
+            transcript = [(m.id, m.kind, m.text, m.chat_message_id) for m in request.messages if m.author == FROM_NEWCOMER and not m.relayed]
+            announced = list(
+                session.execute(
+                    select(GroupMessage.message_id).where(GroupMessage.chat_id == self.group, GroupMessage.request_id == request_id, GroupMessage.purpose == ANNOUNCEMENT).order_by(GroupMessage.message_id)
+                ).scalars()
+            )
         if self.group_is_forum:
             try:
                 topic = await self.bot.create_forum_topic(self.group, title[:128])
@@ -301,15 +364,30 @@ class Mediation:
                     session.get(HandoffRequest, request_id).thread_id = topic.message_thread_id
             except TelegramError as error:
                 log.warning("could not create a forum topic: %s", type(error).__name__)
+        with self.gateway.session() as session:
+            in_topic = bool(session.get(HandoffRequest, request_id).thread_id)
         header_text = (
             f"💬 {html.escape(title)}\nHeld by {html.escape(holder_name)}. "
-            + ("Write in this topic to answer." if self.group_is_forum else "Reply to this conversation's messages to answer.")
+            + ("Write in this topic to answer." if in_topic else "Reply to this conversation's messages to answer.")
             + " /end when done, /release to give it back to the queue, /transfer &lt;Telegram id&gt; to hand it to a colleague."
         )
-        with self.gateway.session() as session:
-            request = session.get(HandoffRequest, request_id)
-        header = await self._post(header_text, request, reply_markup=keyboard([("End", f"end:{request_id}"), ("Release", f"release:{request_id}")]))
-        self._remember(header, request_id, HEADER)
+        buttons = [("End", f"end:{request_id}"), ("Release", f"release:{request_id}")]
+        # Older announcements lose their button; the newest becomes the header (outside a forum).
+        for message_id in announced[:-1] if not in_topic else announced:
+            with contextlib.suppress(TelegramError):
+                await self.bot.edit_message_text(f"#{request_id}: ✅ taken by {html.escape(holder_name)}", self.group, message_id, parse_mode="HTML")
+        edited = False
+        if announced and not in_topic:
+            try:
+                await self.bot.edit_message_text(header_text, self.group, announced[-1], parse_mode="HTML", reply_markup=keyboard(buttons))
+                with self.gateway.session() as session:
+                    queue.remember_group_message(session, self.group, announced[-1], request_id, HEADER)
+                edited = True
+            except TelegramError as error:
+                log.warning("could not turn the announcement into the header: %s", type(error).__name__)
+        if not edited:
+            with self.gateway.session() as session:
+                await self._post(header_text, session.get(HandoffRequest, request_id), purpose=HEADER, buttons=buttons)
         for entry_id, kind, text, chat_message_id in transcript:
             await self._relay_to_group(request_id, entry_id, None, text, copy_from=(chat_id, chat_message_id) if kind != "text" else None)
 
@@ -356,20 +434,19 @@ class Mediation:
         return None
 
     async def _relay_to_newcomer(self, request_id: int, mediator_name: str, message: Message) -> None:
+        """Recorded as relayed only once Telegram took it (the outbox); the mediator hears if it never does."""
         with self.gateway.session() as session:
             request = session.get(HandoffRequest, request_id)
             chat_id = request.chat_id
             kind = _kind_of(message)
-            queue.record(session, request, FROM_MEDIATOR, kind, message.text or message.caption, group_message_id=message.message_id, relayed=True)
+            entry = queue.record(session, request, FROM_MEDIATOR, kind, message.text or message.caption, group_message_id=message.message_id, relayed=False)
             queue.remember_group_message(session, message.chat.id, message.message_id, request_id, FROM_MEDIATOR)
-        try:
+            what = dict(request_id=request_id, transcript_id=entry.id)
             if kind == "text":
-                await self.bot.send_message(chat_id, f"👤 {mediator_name}: {message.text}")
+                outbox.put_text(session, chat_id, f"👤 {mediator_name}: {message.text}", **what)
             else:
-                await self.bot.copy_message(chat_id, message.chat.id, message.message_id)
-        except TelegramError as error:
-            log.warning("could not relay to chat %s: %s", chat_id, type(error).__name__)
-            await self._post(f"#{request_id}: could not deliver that message ({type(error).__name__}).")
+                outbox.put(session, chat_id, outbox.COPY_MESSAGE, {"from_chat_id": message.chat.id, "message_id": message.message_id}, **what)
+        await self.gateway.outbox.deliver(chat_id)
 
     async def _finish(self, request_id: int, mediator_id: int, action: str) -> str:
         """/end or /release by the holder; returns what to tell the mediator."""
@@ -399,8 +476,9 @@ class Mediation:
     async def _transfer(self, request_id: int, mediator_id: int, arguments: list[str]) -> None:
         with self.gateway.session() as session:
             target = None
-            if arguments and arguments[0].strip().lstrip("-").isdigit():
-                target = mediators.by_telegram_id(session, int(arguments[0].strip()))
+            user_id = queue.request_number(arguments[0].strip(), limit=2**63 - 1) if arguments else None
+            if user_id is not None:
+                target = mediators.by_telegram_id(session, user_id)
             if target is None:
                 names = ", ".join(f"{html.escape(m.name)} ({m.telegram_user_id})" for m in mediators.all_mediators(session) if m.id != mediator_id)
                 reply = f"Write /transfer followed by a colleague's Telegram id: {names or 'no other mediator is registered'}."
@@ -440,3 +518,9 @@ def _kind_of(message: Message | None) -> str:
         if getattr(message, kind, None):
             return kind
     return "other"
+
+
+def _link(group_id: int, message_id: int) -> str:
+    """A link mediators can open to a message of a supergroup (its id is -100 followed by the internal id)."""
+    internal = str(group_id).removeprefix("-100")
+    return f"https://t.me/c/{internal}/{message_id}"

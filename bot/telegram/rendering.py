@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.handoff.models import ButtonPayload
+from bot.handoff.models import ButtonPayload, utcnow
 from bot.handoff.protocol import HANDOFF_KEY
 
 TELEGRAM_TEXT_LIMIT = 4096
@@ -56,9 +56,12 @@ def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
 def payload_key(session: Session, payload: str) -> str:
     """The callback data for a Rasa payload; the same payload always gets the same key."""
     key = hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
-    if session.get(ButtonPayload, key) is None:
+    stored = session.get(ButtonPayload, key)
+    if stored is None:
         session.add(ButtonPayload(key=key, payload=payload))
-        session.flush()
+    else:
+        stored.created_at = utcnow()  # the retention counts from the last keyboard that carried it
+    session.flush()
     return PAYLOAD_PREFIX + key
 
 

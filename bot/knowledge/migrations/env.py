@@ -3,6 +3,7 @@ from alembic import context
 
 from bot.knowledge.database import engine_for
 from bot.handoff import models as _handoff_models  # noqa: F401  (registers the handoff tables)
+from bot.telegram import models as _telegram_models  # noqa: F401  (registers the gateway's tables)
 from bot.knowledge.models import metadata
 
 url = context.config.get_main_option("sqlalchemy.url")

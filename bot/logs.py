@@ -1,0 +1,70 @@
+"""Logs that carry no message text, at any level, in every process Acollida starts.
+
+Rasa renders its structured events as JSON (its logs go to files, not a
+terminal) with the person's words under keys such as ``text``; python-
+telegram-bot and httpx put whole updates and replies in a record's
+arguments. `WithholdMessageText` removes both before a record is written,
+keeping what an operator needs: which event, which logger, which error type.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+LOGGING_CONFIG = Path(__file__).resolve().parent / "logging.yml"
+
+# The keys Rasa's own anonymizer would mask (rasa.utils.log_utils), and the event data Rasa logs.
+TEXT_KEYS = frozenset(
+    "text response_text user_text slot_values parse_data_text parse_data_entities prediction_events tracker_latest_message "
+    "prefilled_slots message response slot_candidates rasa_event rasa_events tracker_states current_states old_states "
+    "successes current_entity next_entity states entity token_text user_message json_message metadata sender_id".split()
+)
+OUR_LOGGERS = ("bot", "actions")
+WITHHELD = "[withheld]"
+
+
+class WithholdMessageText(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.split(".")[0] in OUR_LOGGERS:
+            return True  # our own log lines name ids and error types, never text
+        message = record.msg if isinstance(record.msg, str) else str(record.msg)
+        if message.lstrip().startswith("{"):
+            record.msg = _masked_event(message)
+        elif isinstance(record.msg, dict):
+            record.msg = json.dumps({key: (WITHHELD if key in TEXT_KEYS else value) for key, value in record.msg.items()}, default=str)
+        if record.args:
+            # An argument may be a whole update or a reply: the template says what happened.
+            record.msg = f"{message} [arguments withheld]" if not message.lstrip().startswith("{") else record.msg
+            record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Exception texts can quote the data (a parse error quotes the update): keep the type and the trace.
+            error = record.exc_info[1]
+            record.exc_text = None
+            record.exc_info = (record.exc_info[0], type(error).__new__(type(error)) if _plain(error) else error, record.exc_info[2])
+        return True
+
+
+def _plain(error: BaseException) -> bool:
+    try:
+        type(error).__new__(type(error))
+        return True
+    except Exception:
+        return False
+
+
+def _masked_event(message: str) -> str:
+    try:
+        event = json.loads(message)
+    except ValueError:
+        return message if not any(f'"{key}"' in message for key in TEXT_KEYS) else "[log line withheld: it may carry message text]"
+    if not isinstance(event, dict):
+        return message
+    return json.dumps({key: (WITHHELD if key in TEXT_KEYS else value) for key, value in event.items()}, default=str)
+
+
+def install(level: int) -> None:
+    """Our processes: every handler of the root logger withholds message text."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(WithholdMessageText())
