@@ -9,17 +9,29 @@ tests, async tests on any loop, and a gateway that is stopped and started again.
 What it fakes
 -------------
 - A small world: private chats, supergroups (optionally forums with topics) and their
-  messages. Message ids increase per chat; users' and the bot's messages share them.
-- Incoming updates, made by helpers (`user_sends`, `user_presses`, ...) from any thread.
-  They are served by long-polling ``getUpdates`` (offset confirms and drops, limit, timeout),
-  or, once ``setWebhook`` was called, POSTed in order to the webhook with the
-  ``X-Telegram-Bot-Api-Secret-Token`` header; each delivery's HTTP status is recorded.
+  messages. Message ids increase per chat; users' and the bot's messages share them. Every
+  message has a ``date``; `age_message` moves it back to test time limits.
+- Incoming updates, made by helpers from any thread: text (commands and mentions get their
+  entities, so unknown commands like ``/foo`` are commands to PTB too), photos, voices,
+  stickers, documents, dice (`user_sends_dice`), forwarded stories (`user_sends_story`),
+  polls (`user_sends_poll`), edits of a user's text (`user_edits`, an ``edited_message``) and
+  button presses (`user_presses`). They are served by long-polling ``getUpdates`` (offset
+  confirms and drops, limit, timeout), or, once ``setWebhook`` was called, POSTed in order to
+  the webhook with the ``X-Telegram-Bot-Api-Secret-Token`` header; each delivery's HTTP
+  status is recorded.
 - The methods a gateway uses (see `FakeBotAPI._METHOD_NAMES`), with Telegram's error
   answers for common mistakes: unknown chat, empty or too long text, callback data over 64
   bytes, HTML that Telegram rejects, editing without a change, answering a callback query
   twice, topics in a chat that is not a forum, unknown file ids.
-- Flood control on demand (`fail_next`), a second getUpdates cutting off the first (409),
-  getUpdates while a webhook is set (409), wrong token (401), unknown method (404).
+- Deletion as Telegram allows it: ``deleteMessage`` refuses messages that do not exist or
+  are 48 hours old or older; ``deleteMessages`` (up to 100 ids) skips those; deleting a forum
+  topic deletes its messages. `deleted_message_ids` lists what was deleted, per chat.
+- Failures on demand, for any method, as Telegram answers them: the next N calls
+  (`fail_next`) or every call for some seconds (`fail_for`) answer 429 with
+  ``parameters.retry_after``, 500, 502, 403 "bot was blocked by the user", 400 with a given
+  description, ... Refused calls stay in `calls`; `accepted_calls_of` keeps only those
+  answered ``ok``. Also a second getUpdates cutting off the first (409), getUpdates while a
+  webhook is set (409), wrong token (401), unknown method (404).
 - Files: users' photos, voices, stickers and documents get file ids; ``getFile`` and
   downloads from `base_file_url` work.
 
@@ -28,9 +40,15 @@ What it does not fake
 - Entities for ``parse_mode``: HTML is checked for unsupported or unbalanced tags and
   stripped, Markdown markers and escapes are stripped roughly; the stored message keeps the
   resulting plain text and no entities. The raw parameters are in `calls`.
-- Channels, inline mode, payments, polls, media groups, business accounts, reactions,
-  permissions and membership (the bot may post in every known chat), webhook retries and
-  certificates, and rate limits other than those asked for with `fail_next`.
+- Channels, inline mode, payments, sending polls, poll answers and votes, media groups,
+  business accounts, reactions, permissions and membership (the bot may post in and delete
+  from every known chat), webhook retries and certificates, and rate limits other than
+  those asked for with `fail_next` and `fail_for`.
+- Failures are answered before the method runs, so a refused call never has an effect; a
+  real 5xx may come after Telegram did send the message. Errors are always JSON; a real
+  502 from Telegram's front end may be an HTML page instead (PTB raises NetworkError
+  either way).
+- Dice rules for deletion (a dice in a private chat can be deleted only after 24 hours).
 
 Everything a test inspects (`calls`, `messages_to`, ...) is returned as a copy.
 """
@@ -39,12 +57,16 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import math
+import random
 import re
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from http import HTTPStatus
 from typing import Any, Callable, TypeVar
 
 import aiohttp
@@ -57,12 +79,21 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 DEFAULT_TOPIC_ICON_COLOR = 7322096
+# deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago."
+MAX_DELETABLE_AGE_SECONDS = 48 * 3600
+MAX_DELETE_MESSAGES = 100
+MAX_POLL_OPTIONS = 12
+# The highest value each dice emoji can show (the lowest is 1).
+DICE_MAX_VALUES = {"🎲": 6, "🎯": 6, "🎳": 6, "🏀": 5, "⚽": 5, "🎰": 64}
+# What Telegram says with an error code when there is nothing more specific to say; codes not
+# listed get their HTTP reason phrase. 429 is built with its retry_after, see `_Failure`.
+ERROR_DESCRIPTIONS = {403: "Forbidden: bot was blocked by the user"}
 
 # How PTB encodes parameters: form fields whose values are strings as they are and everything
 # else JSON-dumped (ints, bools, dicts, lists). These tables turn them back into values.
 JSON_FIELDS = {
     "reply_markup", "reply_parameters", "entities", "caption_entities", "allowed_updates",
-    "link_preview_options", "commands", "scope", "media",
+    "link_preview_options", "commands", "scope", "media", "message_ids",
 }
 INT_FIELDS = {
     "chat_id", "from_chat_id", "message_id", "message_thread_id", "reply_to_message_id",
@@ -199,6 +230,7 @@ class _ChatState:
     messages: dict[int, JSON] = field(default_factory=dict)
     topics: dict[int, ForumTopic] = field(default_factory=dict)
     last_message_id: int = 0
+    deleted_message_ids: list[int] = field(default_factory=list)
 
     def next_message_id(self) -> int:
         self.last_message_id += 1
@@ -223,6 +255,50 @@ class _Webhook:
     allowed_updates: list[str] | None
     last_error_date: int | None = None
     last_error_message: str | None = None
+
+
+@dataclass
+class _Call:
+    """One method call with a valid token; `error_code` is set once it was refused."""
+
+    method: str
+    params: JSON
+    answered: bool = False
+    error_code: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.answered and self.error_code is None
+
+
+@dataclass
+class _Failure:
+    """An error that calls of one method answer instead of running: the next `times` calls
+    (`fail_next`), or every call until `until` on the time.monotonic() clock (`fail_for`)."""
+
+    error_code: int
+    description: str | None
+    retry_after: int | None
+    times: int | None = None
+    until: float | None = None
+
+    def is_over(self, now: float) -> bool:
+        return (self.times is not None and self.times <= 0) or (
+            self.until is not None and now >= self.until)
+
+    def error(self, now: float) -> BotAPIError:
+        if self.times is not None:
+            self.times -= 1
+        if self.error_code == 429:
+            # Without an explicit value a window says when it ends, as Telegram's flood wait does.
+            retry_after = self.retry_after
+            if retry_after is None:
+                retry_after = max(1, math.ceil((self.until or now) - now))
+            return BotAPIError(429, self.description or f"Too Many Requests: retry after "
+                                                        f"{retry_after}",
+                               {"retry_after": retry_after})
+        return BotAPIError(self.error_code,
+                           self.description or _default_description(self.error_code))
 
 
 @dataclass(frozen=True)
@@ -262,6 +338,7 @@ class FakeBotAPI:
         "editMessageReplyMarkup": "_edit_message_reply_markup",
         "answerCallbackQuery": "_answer_callback_query",
         "deleteMessage": "_delete_message",
+        "deleteMessages": "_delete_messages",
         "copyMessage": "_copy_message",
         "forwardMessage": "_forward_message",
         "createForumTopic": "_create_forum_topic",
@@ -287,14 +364,16 @@ class FakeBotAPI:
         self._pending: list[_QueuedUpdate] = []
         self._webhook: _Webhook | None = None
         self._webhook_deliveries: list[WebhookDelivery] = []
-        self._calls: list[tuple[str, JSON]] = []
-        self._failures: dict[str, tuple[int, int]] = {}
+        self._calls: list[_Call] = []
+        self._failures: dict[str, _Failure] = {}  # by lower-case method name
         self._open_callback_queries: set[str] = set()
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         # Telegram's update ids only grow; tests sharing a database start each fake further on.
         self._last_update_id = first_update_id - 1
         self._last_file_number = 0
         self._last_callback_number = 0
+        self._last_story_number = 0
+        self._last_poll_number = 0
         self._poll_generation = 0
         self._closing = False
         self._port: int | None = None
@@ -419,6 +498,16 @@ class FakeBotAPI:
             self._chats.setdefault(chat.id, _ChatState(chat)).chat = chat
         return chat
 
+    def age_message(self, chat: int | FakeChat, message_id: int, hours: float) -> JSON:
+        """Moves a message's ``date`` `hours` back, as if it was sent that much earlier (e.g.
+        past the 48 hours deleteMessage allows); returns the message."""
+        with self._lock:
+            message = self._chats[_chat_id(chat)].messages.get(message_id)
+            if message is None:
+                raise ValueError(f"chat {_chat_id(chat)} has no message {message_id}")
+            message["date"] -= round(hours * 3600)
+            return copy.deepcopy(message)
+
     @property
     def bot_user(self) -> JSON:
         """The bot as a Bot API User."""
@@ -470,6 +559,85 @@ class FakeBotAPI:
                                       mime_type=mime_type)
         return self._user_message(chat, user, _with_caption({"document": document}, caption),
                                   message_thread_id)
+
+    def user_sends_dice(self, chat: FakeChat, user: FakeUser | FakeChat, emoji: str = "🎲",
+                        value: int | None = None, *,
+                        message_thread_id: int | None = None) -> JSON:
+        """A dice the user threw; `value` None: a random one, as Telegram rolls it."""
+        highest = DICE_MAX_VALUES.get(emoji)
+        if highest is None:
+            raise ValueError(f"{emoji!r} is not a dice emoji; one of {''.join(DICE_MAX_VALUES)}")
+        if value is None:
+            value = random.randint(1, highest)
+        if not 1 <= value <= highest:
+            raise ValueError(f"a {emoji} shows 1 to {highest}, not {value}")
+        return self._user_message(chat, user, {"dice": {"emoji": emoji, "value": value}},
+                                  message_thread_id)
+
+    def user_sends_story(self, chat: FakeChat, user: FakeUser | FakeChat, *,
+                         story_chat: FakeChat | None = None, story_id: int | None = None,
+                         message_thread_id: int | None = None) -> JSON:
+        """A story forwarded to the bot: the message has only ``story`` {chat, id}, no text.
+        The story was posted by `story_chat`, by default the sender's own (private) chat."""
+        if story_chat is None:
+            sender = _as_user(user)
+            story_chat = FakeChat(sender.id, "private", user=sender)
+        with self._lock:
+            if story_id is None:
+                self._last_story_number += 1
+                story_id = self._last_story_number
+        return self._user_message(chat, user, {"story": {"chat": story_chat.as_json(),
+                                                         "id": story_id}}, message_thread_id)
+
+    def user_sends_poll(self, chat: FakeChat, user: FakeUser | FakeChat,
+                        question: str = "Which day suits you?",
+                        options: Sequence[str] = ("Monday", "Tuesday"), *,
+                        is_anonymous: bool = True, allows_multiple_answers: bool = False,
+                        message_thread_id: int | None = None) -> JSON:
+        """A new regular poll from the user, nobody voted yet. It carries what PTB 22.8
+        requires: options with ``persistent_id`` (Bot API 9.6), ``allows_revoting`` and
+        ``members_only`` besides the older fields."""
+        if not question.strip():
+            raise ValueError("a poll needs a question")
+        if not 1 <= len(options) <= MAX_POLL_OPTIONS:
+            raise ValueError(f"a poll has 1 to {MAX_POLL_OPTIONS} options, not {len(options)}")
+        with self._lock:
+            self._last_poll_number += 1
+            poll_id = str(5_000_000_000_000_000_000 + self._last_poll_number)
+        poll = {
+            "id": poll_id,
+            "question": question,
+            "options": [{"persistent_id": str(index), "text": text, "voter_count": 0}
+                        for index, text in enumerate(options)],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": is_anonymous,
+            "type": "regular",
+            "allows_multiple_answers": allows_multiple_answers,
+            "allows_revoting": True,
+            "members_only": False,
+        }
+        return self._user_message(chat, user, {"poll": poll}, message_thread_id)
+
+    def user_edits(self, chat: FakeChat, user: FakeUser | FakeChat, message_id: int,
+                   new_text: str) -> JSON:
+        """The user edits a text message they sent: the stored message changes and an
+        ``edited_message`` update, the whole message with its ``edit_date``, arrives."""
+        with self._lock:
+            message = self._chats[chat.id].messages.get(message_id)
+            if message is None:
+                raise ValueError(f"chat {chat.id} has no message {message_id}")
+            if message["from"]["id"] != _as_user(user).id or "text" not in message:
+                raise ValueError(f"message {message_id} is not a text of user "
+                                 f"{_as_user(user).id}")
+            message.pop("entities", None)
+            message["text"] = new_text
+            entities = _detected_entities(new_text)
+            if entities:
+                message["entities"] = entities
+            message["edit_date"] = int(time.time())
+            self.push_update({"edited_message": message})
+            return copy.deepcopy(message)
 
     def user_presses(self, chat: FakeChat, user: FakeUser | FakeChat, message_id: int,
                      callback_data: str) -> str:
@@ -586,28 +754,63 @@ class FakeBotAPI:
         error = f"Wrong response from the webhook: {response.status} {response.reason}"
         return response.status, error
 
-    # ----------------------------------------------------------------- flood control
+    # ----------------------------------------------------------------- failures on demand
 
-    def fail_next(self, method: str, times: int = 1, retry_after: int = 2) -> None:
-        """The next `times` calls of `method` answer 429 Too Many Requests."""
+    def fail_next(self, method: str, times: int = 1, retry_after: int = 2,
+                  error_code: int = 429, description: str | None = None) -> None:
+        """The next `times` calls of `method` (any method, getUpdates too) answer an error
+        instead of running: by default 429 Too Many Requests with ``retry_after``; else
+        `error_code` with `description` as Telegram's full text (e.g. "Bad Request: chat not
+        found"), or a default one: 500 "Internal Server Error", 502 "Bad Gateway", 403
+        "Forbidden: bot was blocked by the user". `retry_after` only goes with 429, as with
+        Telegram. Replaces an earlier failure of `method`."""
+        if times < 0:
+            raise ValueError("times must not be negative")
+        self._set_failure(method, _Failure(error_code, description, retry_after, times=times))
+
+    def fail_for(self, method: str, seconds: float, error_code: int = 500,
+                 retry_after: int | None = None, description: str | None = None) -> None:
+        """Every call of `method` answers the error (see `fail_next`) for the next `seconds`
+        seconds of wall clock, then the method works again. A 429 without `retry_after` says
+        the seconds left in the window, rounded up. Replaces an earlier failure of `method`."""
+        if seconds <= 0:
+            raise ValueError("seconds must be positive")
+        until = time.monotonic() + seconds
+        self._set_failure(method, _Failure(error_code, description, retry_after, until=until))
+
+    def clear_failures(self, method: str | None = None) -> None:
+        """Forgets the failures asked for, of one method or (None) of all."""
         with self._lock:
-            self._failures[method.lower()] = (times, retry_after)
+            if method is None:
+                self._failures.clear()
+            else:
+                self._failures.pop(method.lower(), None)
 
-    def _raise_if_flooded(self, method: str) -> None:
-        times, retry_after = self._failures.get(method, (0, 0))
-        if times <= 0:
+    def _set_failure(self, method: str, failure: _Failure) -> None:
+        if not 400 <= failure.error_code <= 599:
+            raise ValueError(f"{failure.error_code} is not an error code Telegram answers")
+        with self._lock:
+            self._failures[method.lower()] = failure
+
+    def _raise_if_failing(self, method: str) -> None:
+        """Raises the error asked for `method` (lower case), if any. Caller holds the lock."""
+        failure = self._failures.get(method)
+        if failure is None:
             return
-        self._failures[method] = (times - 1, retry_after)
-        raise BotAPIError(429, f"Too Many Requests: retry after {retry_after}",
-                          {"retry_after": retry_after})
+        now = time.monotonic()
+        if failure.is_over(now):
+            del self._failures[method]
+            return
+        raise failure.error(now)
 
     # ----------------------------------------------------------------- inspection
 
     @property
     def calls(self) -> list[tuple[str, JSON]]:
-        """Every method call with a valid token, in order: (method name as sent, params)."""
+        """Every method call with a valid token, in order: (method name as sent, params).
+        Refused calls are in it too, so tests can count attempts; see `accepted_calls_of`."""
         with self._lock:
-            return copy.deepcopy(self._calls)
+            return copy.deepcopy([(call.method, call.params) for call in self._calls])
 
     @property
     def updates(self) -> list[JSON]:
@@ -616,7 +819,22 @@ class FakeBotAPI:
             return copy.deepcopy(list(self._updates.values()))
 
     def calls_of(self, method: str) -> list[JSON]:
+        """The params of every call of `method` (any case), accepted or refused."""
         return [params for name, params in self.calls if name.lower() == method.lower()]
+
+    def accepted_calls_of(self, method: str) -> list[JSON]:
+        """The params of the calls of `method` answered ``ok``: not those refused, by a failure
+        asked for or a real error (e.g. chat not found), nor a getUpdates still waiting."""
+        with self._lock:
+            return copy.deepcopy([call.params for call in self._calls
+                                  if call.method.lower() == method.lower() and call.accepted])
+
+    def deleted_message_ids(self, chat: int | FakeChat) -> list[int]:
+        """The ids of the messages deleted in a chat, in the order they went: by deleteMessage,
+        deleteMessages, or with their forum topic."""
+        with self._lock:
+            state = self._chats.get(_chat_id(chat))
+            return list(state.deleted_message_ids) if state is not None else []
 
     def messages_to(self, chat: int | FakeChat) -> list[JSON]:
         """The bot's messages in a chat, as they are now (edits applied, deletions gone)."""
@@ -691,23 +909,31 @@ class FakeBotAPI:
         method = request.match_info["method"]
         try:
             params = await _read_params(request)
-            with self._lock:
-                self._calls.append((method, params))
-            result = await self._call(method.lower(), params)
         except BotAPIError as error:
             return _error_response(error)
+        call = _Call(method, params)
+        with self._lock:
+            self._calls.append(call)
+        try:
+            result = await self._call(method.lower(), params)
+        except BotAPIError as error:
+            with self._lock:
+                call.answered, call.error_code = True, error.error_code
+            return _error_response(error)
+        with self._lock:
+            call.answered = True
         return web.json_response({"ok": True, "result": result})
 
     async def _call(self, method: str, params: JSON) -> Any:
         if method == "getupdates":
             with self._lock:
-                self._raise_if_flooded(method)
+                self._raise_if_failing(method)
             return await self._get_updates(params)
         handler = self._methods.get(method)
         if handler is None:
             raise BotAPIError(404, "Not Found")
         with self._lock:
-            self._raise_if_flooded(method)
+            self._raise_if_failing(method)
             return handler(params)
 
     async def _handle_file_request(self, request: web.Request) -> web.Response:
@@ -1047,9 +1273,37 @@ class FakeBotAPI:
 
     def _delete_message(self, params: JSON) -> bool:
         state = self._chat_for(params)
-        if state.messages.pop(params.get("message_id"), None) is None:
+        message = state.messages.get(params.get("message_id"))
+        if message is None:
             raise bad_request("message to delete not found")
+        if not _deletable(message):
+            raise bad_request("message can't be deleted for everyone")
+        self._forget_messages(state, [message["message_id"]])
         return True
+
+    def _delete_messages(self, params: JSON) -> bool:
+        """Deletes what it can: "If some of the specified messages can't be found, they are
+        skipped." Messages too old for deleteMessage are skipped too, and stay."""
+        state = self._chat_for(params)
+        message_ids = params.get("message_ids")
+        if message_ids in (None, "", []):
+            raise bad_request("message identifiers are not specified")
+        if not isinstance(message_ids, list):
+            raise bad_request("expected an Array of message identifiers")
+        if len(message_ids) > MAX_DELETE_MESSAGES:
+            raise bad_request("too many message identifiers specified")
+        if not all(isinstance(message_id, int) and message_id > 0
+                   for message_id in message_ids):
+            raise bad_request("invalid message identifier specified")
+        self._forget_messages(state, [
+            message_id for message_id in dict.fromkeys(message_ids)
+            if message_id in state.messages and _deletable(state.messages[message_id])])
+        return True
+
+    def _forget_messages(self, state: _ChatState, message_ids: list[int]) -> None:
+        for message_id in message_ids:
+            del state.messages[message_id]
+            state.deleted_message_ids.append(message_id)
 
     def _answer_callback_query(self, params: JSON) -> bool:
         query_id = params.get("callback_query_id")
@@ -1098,8 +1352,9 @@ class FakeBotAPI:
         state = self._chat_for(params)
         thread_id = self._topic_for(params).message_thread_id
         del state.topics[thread_id]
-        state.messages = {message_id: message for message_id, message in state.messages.items()
-                          if message.get("message_thread_id") != thread_id}
+        # Every message of the topic goes with it, users' and the bot's, whatever their age.
+        self._forget_messages(state, [message_id for message_id, message in state.messages.items()
+                                      if message.get("message_thread_id") == thread_id])
         return True
 
     def _topic_for(self, params: JSON) -> ForumTopic:
@@ -1150,6 +1405,20 @@ def _decoded(name: str, value: Any) -> Any:
     if name in BOOL_FIELDS and value in ("true", "false"):
         return value == "true"
     return value
+
+
+def _default_description(error_code: int) -> str:
+    if error_code in ERROR_DESCRIPTIONS:
+        return ERROR_DESCRIPTIONS[error_code]
+    try:
+        return HTTPStatus(error_code).phrase
+    except ValueError:
+        return f"Error {error_code}"
+
+
+def _deletable(message: JSON) -> bool:
+    """Whether deleteMessage may delete `message`: only while it is younger than 48 hours."""
+    return time.time() - message["date"] < MAX_DELETABLE_AGE_SECONDS
 
 
 def _error_response(error: BotAPIError) -> web.Response:

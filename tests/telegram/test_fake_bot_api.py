@@ -7,13 +7,17 @@ import json
 import socket
 import threading
 import time
+import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
-from telegram.error import BadRequest, Conflict, InvalidToken, RetryAfter
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram import (Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Poll,
+                      ReplyParameters, Update)
+from telegram.error import (BadRequest, Conflict, Forbidden, InvalidToken, NetworkError,
+                            RetryAfter)
+from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, MessageHandler,
+                          filters)
 
 from tests.telegram.fake_bot_api import FakeBotAPI
 
@@ -150,6 +154,178 @@ async def test_flood_control_surfaces_as_retry_after(bot, fake, alice):
     assert len(fake.calls_of("sendMessage")) == 2
 
 
+async def test_fail_next_answers_any_error_as_telegram_words_it(bot, fake, alice):
+    fake.fail_next("sendMessage", error_code=403)
+    fake.fail_next("copyMessage", 2, error_code=400, description="Bad Request: chat not found")
+    fake.fail_next("editMessageText", error_code=502)
+    original = fake.user_sends(alice, alice, "hello")
+
+    with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
+        await bot.send_message(alice.id, "refused")
+    sent = await bot.send_message(alice.id, "sent")
+    for _attempt in range(2):
+        with pytest.raises(BadRequest, match="(?i)chat not found"):
+            await bot.copy_message(alice.id, alice.id, original["message_id"])
+    await bot.copy_message(alice.id, alice.id, original["message_id"])
+    with pytest.raises(NetworkError, match="Bad Gateway") as raised:
+        await bot.edit_message_text("edited", alice.id, sent.message_id)
+    assert type(raised.value) is NetworkError  # not BadRequest, PTB's subclass for 400
+    await bot.edit_message_text("edited", alice.id, sent.message_id)
+
+    assert fake.texts_to(alice) == ["edited", "hello"]  # the copy keeps the user's text
+    assert len(fake.calls_of("copyMessage")) == 3
+    assert len(fake.accepted_calls_of("copyMessage")) == 1
+    assert [params["text"] for params in fake.accepted_calls_of("sendMessage")] == ["sent"]
+    raw = httpx.post(f"{fake.base_url}{fake.token}/sendMessage", data={
+        "chat_id": str(alice.id), "text": "raw"}).json()  # the failure was used up: it works
+    assert raw["ok"] is True
+    fake.fail_next("sendMessage", error_code=500)
+    raw = httpx.post(f"{fake.base_url}{fake.token}/sendMessage", data={
+        "chat_id": str(alice.id), "text": "raw"})
+    assert raw.status_code == 500
+    assert raw.json() == {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+
+
+async def test_a_real_error_is_not_an_accepted_call(bot, fake, alice):
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_message(424242, "nobody")
+    await bot.send_message(alice.id, "somebody")
+
+    assert [params["chat_id"] for params in fake.calls_of("sendMessage")] == [424242, alice.id]
+    assert [params["chat_id"] for params in fake.accepted_calls_of("sendMessage")] == [alice.id]
+
+
+# Each prepares what the call needs, with calls that must not be refused, and returns the call
+# to make: once refused, then accepted.
+async def _send_venue(bot, fake, alice):
+    return lambda: bot.send_venue(alice.id, 41.6, 0.6, title="Oficina", address="Major 1")
+
+
+async def _edit_reply_markup(bot, fake, alice):
+    message = await bot.send_message(alice.id, "Choose", reply_markup=ONE_BUTTON)
+    return lambda: bot.edit_message_reply_markup(alice.id, message.message_id)
+
+
+async def _delete_message(bot, fake, alice):
+    message = await bot.send_message(alice.id, "to delete")
+    return lambda: bot.delete_message(alice.id, message.message_id)
+
+
+async def _create_forum_topic(bot, fake, alice):
+    fake.group(FORUM_ID, "Helpers", is_forum=True)
+    return lambda: bot.create_forum_topic(FORUM_ID, "Alice (1001)")
+
+
+async def _delete_forum_topic(bot, fake, alice):
+    fake.group(FORUM_ID, "Helpers", is_forum=True)
+    topic = await bot.create_forum_topic(FORUM_ID, "Alice (1001)")
+    return lambda: bot.delete_forum_topic(FORUM_ID, topic.message_thread_id)
+
+
+async def _answer_callback_query(bot, fake, alice):
+    message = await bot.send_message(alice.id, "Choose", reply_markup=ONE_BUTTON)
+    query_id = fake.user_presses(alice, alice, message.message_id, "answer:yes")
+    return lambda: bot.answer_callback_query(query_id)
+
+
+async def _get_updates(bot, fake, alice):
+    return lambda: bot.get_updates()
+
+
+@pytest.mark.parametrize("method, prepare", [
+    ("sendVenue", _send_venue),
+    ("editMessageReplyMarkup", _edit_reply_markup),
+    ("deleteMessage", _delete_message),
+    ("createForumTopic", _create_forum_topic),
+    ("deleteForumTopic", _delete_forum_topic),
+    ("answerCallbackQuery", _answer_callback_query),
+    ("getUpdates", _get_updates),
+])
+async def test_failures_apply_to_any_method(bot, fake, alice, method, prepare):
+    call = await prepare(bot, fake, alice)  # the set-up calls must not be refused
+    fake.fail_next(method, error_code=500)
+
+    with pytest.raises(NetworkError, match="Internal Server Error"):
+        await call()
+    assert await call() is not None  # then it works, and did not run the first time
+
+    assert len(fake.calls_of(method)) == 2
+    assert len(fake.accepted_calls_of(method)) == 1
+
+
+async def test_fail_for_refuses_every_call_during_the_window(bot, fake, alice):
+    fake.fail_for("sendMessage", 1.0, error_code=500)
+    started = time.monotonic()
+
+    attempts = 0
+    while time.monotonic() - started < 0.8:
+        attempts += 1
+        with pytest.raises(NetworkError, match="Internal Server Error"):
+            await bot.send_message(alice.id, f"attempt {attempts}")
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0 - (time.monotonic() - started) + 0.05)
+    await bot.send_message(alice.id, "after the window")
+
+    assert attempts >= 3
+    assert fake.texts_to(alice) == ["after the window"]
+    assert len(fake.calls_of("sendMessage")) == attempts + 1
+    assert [params["text"] for params in fake.accepted_calls_of("sendMessage")] == [
+        "after the window"]
+
+
+async def test_fail_for_with_429_says_when_to_retry(bot, fake, alice):
+    fake.fail_for("sendMessage", 3.0, error_code=429)
+    fake.fail_for("copyMessage", 3.0, error_code=429, retry_after=7)
+    original = fake.user_sends(alice, alice, "hello")
+
+    with pytest.raises(RetryAfter) as until_the_end:
+        await bot.send_message(alice.id, "too soon")
+    with pytest.raises(RetryAfter) as as_asked:
+        await bot.copy_message(alice.id, alice.id, original["message_id"])
+
+    assert until_the_end.value.retry_after in (3, dtm.timedelta(seconds=3))
+    assert as_asked.value.retry_after in (7, dtm.timedelta(seconds=7))
+    raw = httpx.post(f"{fake.base_url}{fake.token}/sendMessage",
+                     data={"chat_id": str(alice.id), "text": "raw"}).json()
+    assert raw["parameters"]["retry_after"] in (2, 3)
+    retry_after = raw["parameters"]["retry_after"]
+    assert raw["description"] == f"Too Many Requests: retry after {retry_after}"
+
+
+async def test_clear_failures_forgets_them(bot, fake, alice):
+    fake.fail_for("sendMessage", 60, error_code=403)
+    fake.fail_next("sendChatAction", times=5, error_code=502)
+    fake.fail_next("getChat", times=5, error_code=500)
+
+    fake.clear_failures("getChat")
+    assert (await bot.get_chat(alice.id)).id == alice.id
+    with pytest.raises(Forbidden):
+        await bot.send_message(alice.id, "still blocked")
+    fake.clear_failures()
+    await bot.send_message(alice.id, "unblocked")
+    assert await bot.send_chat_action(alice.id, "typing")
+
+    assert fake.texts_to(alice) == ["unblocked"]
+    with pytest.raises(ValueError, match="not an error code"):
+        fake.fail_next("sendMessage", error_code=200)
+
+
+async def test_polling_recovers_after_get_updates_fails_for_a_while(fake, alice):
+    handled: list[str] = []
+    app = _echo_application(fake, handled)
+    fake.fail_for("getUpdates", 1.0, error_code=502)
+    await _start_polling(app)
+    try:
+        fake.user_sends(alice, alice, "are you there?")
+        [reply] = await fake.async_wait_for_messages(alice, 1, timeout=15)
+    finally:
+        await _stop(app)
+
+    assert reply["text"] == "echo: are you there?"
+    polls = len(fake.calls_of("getUpdates"))
+    assert 0 < len(fake.accepted_calls_of("getUpdates")) < polls  # some were refused
+
+
 async def test_edits_and_callback_answers(bot, fake, alice):
     message = await bot.send_message(alice.id, "Choose", reply_markup=ONE_BUTTON)
     query_id = fake.user_presses(alice, alice, message.message_id, "answer:yes")
@@ -183,6 +359,80 @@ async def test_copy_and_forward_into_another_chat(bot, fake, alice):
     assert forwarded.forward_origin.sender_user.id == alice.id
     with pytest.raises(BadRequest, match="(?i)message to copy not found"):
         await bot.copy_message(GROUP_ID, alice.id, 999)
+
+
+async def test_messages_can_be_deleted_only_for_48_hours(bot, fake, alice):
+    group = fake.group(GROUP_ID, "Operators")
+    old = await bot.send_message(alice.id, "old")
+    recent = await bot.send_message(alice.id, "recent")
+    from_user = fake.user_sends(group, fake.user(2002, "Maria"), "old question")
+    fake.age_message(alice, old.message_id, hours=48)
+    aged = fake.age_message(alice, recent.message_id, hours=47.9)
+    fake.age_message(group, from_user["message_id"], hours=49)
+
+    with pytest.raises(BadRequest, match="(?i)message can't be deleted for everyone"):
+        await bot.delete_message(alice.id, old.message_id)
+    with pytest.raises(BadRequest, match="(?i)message can't be deleted for everyone"):
+        await bot.delete_message(GROUP_ID, from_user["message_id"])
+    assert await bot.delete_message(alice.id, recent.message_id)
+    with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+        await bot.delete_message(alice.id, recent.message_id)
+
+    assert aged["date"] == recent.date.timestamp() - round(47.9 * 3600)
+    assert fake.texts_to(alice) == ["old"]
+    assert fake.deleted_message_ids(alice) == [recent.message_id]
+    assert fake.deleted_message_ids(group) == []
+    with pytest.raises(ValueError, match="has no message"):
+        fake.age_message(alice, recent.message_id, hours=1)
+
+
+async def test_delete_messages_skips_what_it_cannot_delete(bot, fake, alice):
+    first, aged, third = [await bot.send_message(alice.id, text)
+                          for text in ("first", "aged", "third")]
+    user_message = fake.user_sends(alice, alice, "mine")
+    fake.age_message(alice, aged.message_id, hours=50)
+
+    assert await bot.delete_messages(alice.id, [first.message_id, 999, aged.message_id,
+                                                third.message_id, user_message["message_id"]])
+    assert await bot.delete_messages(alice.id, [first.message_id])  # all skipped: still True
+
+    assert fake.texts_to(alice) == ["aged"]
+    assert fake.deleted_message_ids(alice) == [first.message_id, third.message_id,
+                                               user_message["message_id"]]
+    with pytest.raises(BadRequest, match="(?i)message identifiers are not specified"):
+        await bot.delete_messages(alice.id, [])
+    with pytest.raises(BadRequest, match="(?i)too many message identifiers specified"):
+        await bot.delete_messages(alice.id, list(range(1, 102)))
+    with pytest.raises(BadRequest, match="(?i)invalid message identifier specified"):
+        await bot.delete_messages(alice.id, [aged.message_id, 0])
+    assert fake.texts_to(alice) == ["aged"]  # a refused request deletes nothing
+
+
+async def test_deleting_a_forum_topic_deletes_its_messages(bot, fake):
+    forum = fake.group(FORUM_ID, "Helpers", is_forum=True)
+    maria = fake.user(2002, "Maria")
+    doomed = await bot.create_forum_topic(FORUM_ID, "Alice (1001)")
+    kept = await bot.create_forum_topic(FORUM_ID, "Bob (1002)")
+    in_doomed = await bot.send_message(FORUM_ID, "to Alice",
+                                       message_thread_id=doomed.message_thread_id)
+    from_maria = fake.user_sends(forum, maria, "I can help",
+                                 message_thread_id=doomed.message_thread_id)
+    copied = await bot.copy_message(FORUM_ID, FORUM_ID, from_maria["message_id"],
+                                    message_thread_id=doomed.message_thread_id)
+    fake.age_message(forum, in_doomed.message_id, hours=100)  # the topic takes old ones too
+    await bot.send_message(FORUM_ID, "to Bob", message_thread_id=kept.message_thread_id)
+    await bot.send_message(FORUM_ID, "in General")
+
+    assert await bot.delete_forum_topic(FORUM_ID, doomed.message_thread_id)
+
+    assert fake.texts_to(forum) == ["to Bob", "in General"]
+    assert fake.deleted_message_ids(forum) == [in_doomed.message_id, from_maria["message_id"],
+                                               copied.message_id]
+    assert [topic.name for topic in fake.topics(forum)] == ["Bob (1002)"]
+    with pytest.raises(BadRequest, match="(?i)message thread not found"):
+        await bot.send_message(FORUM_ID, "lost", message_thread_id=doomed.message_thread_id)
+    with pytest.raises(ValueError, match="has no message"):
+        fake.user_presses(forum, maria, in_doomed.message_id, "answer:yes")
 
 
 async def test_files_by_id_by_upload_and_download(bot, fake, alice):
@@ -227,6 +477,85 @@ def test_user_messages_carry_command_and_mention_entities(fake, alice):
         {"type": "mention", "offset": 30, "length": 8},
     ]
     assert message["from"]["language_code"] == "ar"
+
+
+async def test_new_kinds_of_updates_parse_in_ptb(bot, fake, alice):
+    forum = fake.group(FORUM_ID, "Helpers", is_forum=True)
+    maria = fake.user(2002, "Maria")
+    dice = fake.user_sends_dice(alice, alice, emoji="🎯", value=4)
+    story = fake.user_sends_story(alice, alice)
+    poll = fake.user_sends_poll(forum, maria, "Which day?", ["Monday", "Tuesday", "Friday"])
+    text = fake.user_sends(alice, alice, "I ned help")
+    fake.user_edits(alice, alice, text["message_id"], "I need help")
+    fake.user_sends(alice, alice, "/foo now")
+
+    updates = await bot.get_updates()
+    with warnings.catch_warnings():  # no field PTB 22.8 requires or deprecates is off
+        warnings.simplefilter("error")
+        parsed = [Update.de_json(update, bot) for update in fake.updates]
+
+    assert [update.to_dict() for update in updates] == [update.to_dict() for update in parsed]
+    rolled, forwarded_story, asked, _sent, edited, command = updates
+    assert (rolled.message.dice.emoji, rolled.message.dice.value) == ("🎯", 4)
+    assert rolled.message.message_id == dice["message_id"]
+    assert forwarded_story.message.story.chat.id == alice.id
+    assert forwarded_story.message.story.id == story["story"]["id"]
+    assert forwarded_story.message.text is None
+    assert asked.message.chat.id == FORUM_ID and asked.message.from_user.id == maria.id
+    assert asked.message.poll.question == "Which day?"
+    assert [option.text for option in asked.message.poll.options] == [
+        "Monday", "Tuesday", "Friday"]
+    assert asked.message.poll.id == poll["poll"]["id"]
+    assert (asked.message.poll.type, asked.message.poll.total_voter_count) == (Poll.REGULAR, 0)
+    assert edited.message is None and edited.edited_message.text == "I need help"
+    assert edited.edited_message.message_id == text["message_id"]
+    assert edited.edited_message.edit_date is not None
+    assert fake.messages_to(alice) == []  # users' messages are not the bot's
+    assert command.message.entities[0].type == MessageEntity.BOT_COMMAND
+    assert command.message.parse_entities([MessageEntity.BOT_COMMAND]) == {
+        command.message.entities[0]: "/foo"}
+    assert filters.COMMAND.check_update(command)
+    with pytest.raises(ValueError, match="shows 1 to 6"):
+        fake.user_sends_dice(alice, alice, value=7)
+    with pytest.raises(ValueError, match="not a text of user"):
+        fake.user_edits(alice, alice, dice["message_id"], "no text to edit")
+
+
+async def test_an_application_routes_the_new_kinds_of_updates(fake, alice):
+    handled: list[str] = []
+
+    async def record(update, context):
+        message = update.effective_message
+        if update.edited_message:
+            handled.append(f"edited: {message.text}")
+        elif message.dice:
+            handled.append(f"dice {message.dice.value}")
+        elif message.story:
+            handled.append("story")
+        elif message.poll:
+            handled.append(f"poll {message.poll.question}")
+        else:
+            handled.append(f"command {message.text}")
+
+    app = (Application.builder().token(fake.token).base_url(fake.base_url)
+           .base_file_url(fake.base_file_url).build())
+    app.add_handler(CommandHandler("start", record))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, record))
+    app.add_handler(MessageHandler(filters.COMMAND | filters.Dice.ALL | filters.STORY
+                                   | filters.POLL, record))
+    await _start_polling(app)
+    try:
+        text = fake.user_sends(alice, alice, "hi")
+        fake.user_edits(alice, alice, text["message_id"], "hi there")
+        fake.user_sends_dice(alice, alice, value=3)
+        fake.user_sends_story(alice, alice)
+        fake.user_sends_poll(alice, alice, "Which day?")
+        fake.user_sends(alice, alice, "/foo")
+        await fake.async_wait_for(lambda: len(handled) == 5)
+    finally:
+        await _stop(app)
+
+    assert handled == ["edited: hi there", "dice 3", "story", "poll Which day?", "command /foo"]
 
 
 # ------------------------------------------------------------------ getUpdates
