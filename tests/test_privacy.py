@@ -34,7 +34,9 @@ async def test_purge_deletes_only_what_is_older_than_the_retention(tmp_path):
 async def test_forget_erases_one_conversation(tmp_path, monkeypatch, capsys):
     db = str(tmp_path / "tracker.db")
     store = await store_conversations(db)
-    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{db}")
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {db}\n", encoding="utf-8")
+    monkeypatch.setenv("ACOLLIDA_ENDPOINTS", str(endpoints))  # the file Rasa is started with names the store
     assert main(["privacy", "forget", "new-chat"]) == 0
     assert "deleted 2 stored record(s)" in capsys.readouterr().out
     assert (await store.retrieve("new-chat")) is None or not (await store.retrieve("new-chat")).events
@@ -43,3 +45,16 @@ async def test_forget_erases_one_conversation(tmp_path, monkeypatch, capsys):
 
 def test_nothing_stored_yet_is_not_an_error(tmp_path):
     assert purge_older_than(f"sqlite:///{tmp_path / 'none.db'}", days=1) == 0
+
+
+def test_purge_with_zero_days_keeps_nothing(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "tracker.db"
+    import asyncio
+    asyncio.run(store_conversations(str(db)))
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {db}\n", encoding="utf-8")
+    monkeypatch.setenv("ACOLLIDA_ENDPOINTS", str(endpoints))
+    monkeypatch.setenv("ACOLLIDA_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'kb.db'}")
+    assert main(["privacy", "purge", "--days", "0"]) == 0
+    assert "deleted 4 stored record(s)" in capsys.readouterr().out

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.evaluation import free_port
-from bot.handoff import mediators
+from bot.handoff import mediators, queue
 from bot.handoff.models import CLAIMED, ENDED, OPEN_STATUSES, HandoffRequest, Newcomer
 from bot.knowledge import answers
 from bot.knowledge.database import engine_for, session_scope
@@ -410,7 +410,8 @@ async def test_release_transfer_and_going_back_to_the_assistant(fake, mediators_
         await fake.async_wait_for(lambda: say("handoff_claimed", "ar", name="Olena") in fake.texts_to(newcomer), timeout=20)
 
         header = await fake.async_wait_for(
-            lambda: [m for m in fake.messages_to(mediators_group) if m["message_id"] > again[0]["message_id"] and any(d == f"release:{request_id}" for _, d in buttons_of(m))],
+            # the new announcement is edited into the header: the same message, now with Release
+            lambda: [m for m in fake.messages_to(mediators_group) if m["message_id"] >= again[0]["message_id"] and any(d == f"release:{request_id}" for _, d in buttons_of(m))],
             timeout=20,
         )
         fake.user_sends(mediators_group, olena, f"/transfer {registered['Aisha']}", reply_to_message_id=header[0]["message_id"])
@@ -436,3 +437,68 @@ async def test_an_unclaimed_request_is_announced_again_and_the_newcomer_kept_inf
         assert any(d == f"take:{request_id}" for _, d in buttons_of(again[0]))
         informed = await fake.async_wait_for(lambda: [t for t in fake.texts_to(newcomer) if t.startswith(say("handoff_still_waiting", "fr"))], timeout=20)
         assert say("handoff_on_duty", "fr", names="Aisha") in informed[0]
+
+
+async def test_answers_survive_telegram_refusing_them_for_a_while(fake, mediators_group, config, knowledge):
+    """A 500 for 3 s, then 429 four times: the answer Rasa gave still reaches the newcomer, once."""
+    newcomer = fake.private_chat(5013, "Marta", language_code="es")
+    article = answers.find_article(knowledge, "health_card", ["es"], None).article
+    async with running(config):
+        fake.fail_for("sendMessage", 3.0, error_code=500)
+        fake.user_sends(newcomer, newcomer, "tarjeta sanitaria")
+        texts = await fake.async_wait_for(lambda: [t for t in fake.texts_to(newcomer) if article.title in t], timeout=60)
+        await fake.async_wait_for(lambda: say("ask_municipality", "es") in fake.texts_to(newcomer), timeout=30)
+        assert len(texts) == 1
+        assert len(fake.calls_of("sendMessage")) > len(fake.accepted_calls_of("sendMessage"))  # refused, then sent again
+        fake.fail_next("sendMessage", times=4, retry_after=1)
+        before = len(fake.messages_to(newcomer))
+        fake.user_sends(newcomer, newcomer, "gracias")
+        assert (await texts_after(fake, newcomer, before, timeout=60))[0] == say("thanks", "es")
+
+
+async def test_every_update_gets_an_answer_and_bad_input_breaks_nothing(fake, mediators_group, config, rasa_server):
+    newcomer = fake.private_chat(5014, "Ioana", language_code="ro")
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "/foo")
+        assert (await texts_after(fake, newcomer, 0, timeout=30))[0] == say("unknown_command", "ro")
+        fake.user_sends_dice(newcomer, newcomer)
+        assert (await texts_after(fake, newcomer, 1, timeout=30))[0] == say("media_not_read", "ro")
+        fake.user_sends_story(newcomer, newcomer)
+        assert (await texts_after(fake, newcomer, 2, timeout=30))[0] == say("media_not_read", "ro")
+        # zero-width characters inside a word do not change what it means
+        fake.user_sends(newcomer, newcomer, "mul\u200bțu\u00admesc")
+        assert (await texts_after(fake, newcomer, 3, timeout=60))[0] == say("thanks", "ro")
+        assert user_texts_in_rasa(rasa_server, newcomer.id)[-1] == "mulțumesc"
+        # a number no request can have ("take:<23 digits>") is no request, not an OverflowError in the database
+        assert queue.request_number("9" * 23) is None and queue.request_number("12") == 12
+
+        group = fake.group(-100_999, "Veïns")
+        member = fake.user(6002, "Pau", language_code="ca")
+        fake.user_sends(group, member, "/mydata")
+        assert (await fake.async_wait_for_messages(group, 1, timeout=30))[0]["text"] == say("privacy_private_only", "ca")
+
+
+async def test_a_removed_mediators_conversations_go_back_to_the_queue(fake, mediators_group, registered, config, knowledge_url):
+    newcomer = fake.private_chat(5015, "Fatima", language_code="fr")
+    aisha = fake.user(registered["Aisha"], "Aisha")
+    async with running(config):
+        request_id, announcement = await ask_for_a_person(fake, newcomer, mediators_group, first="Bonjour")
+        fake.user_presses(mediators_group, aisha, announcement["message_id"], f"take:{request_id}")
+        await fake.async_wait_for(lambda: say("handoff_claimed", "fr", name="Aisha") in fake.texts_to(newcomer), timeout=20)
+        with session_scope(engine_for(knowledge_url)) as session:
+            session.delete(mediators.by_telegram_id(session, registered["Aisha"]))  # what `acollida mediators remove` does
+        await fake.async_wait_for(lambda: say("handoff_released", "fr") in fake.texts_to(newcomer), timeout=20)
+        again = await fake.async_wait_for(
+            lambda: [m for m in fake.messages_to(mediators_group) if m["message_id"] > announcement["message_id"] and any(d == f"take:{request_id}" for _, d in buttons_of(m))],
+            timeout=20,
+        )
+        assert again and request_of(knowledge_url, newcomer.id).status == "waiting"
+
+
+async def test_gateway_runs_without_a_mediators_group(fake, rasa_server, action_url, knowledge_url):
+    """A token and no TELEGRAM_MEDIATOR_CHAT_ID (no mediators registered): the gateway starts and answers."""
+    config = config_for(fake, None, rasa_server, action_url, knowledge_url)
+    newcomer = fake.private_chat(5016, "Ali", language_code="ur")
+    async with running(config):
+        fake.user_sends(newcomer, newcomer, "شکریہ")
+        assert (await texts_after(fake, newcomer, 0, timeout=60))[0] == say("thanks", "ur")
