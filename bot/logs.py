@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 LOGGING_CONFIG = Path(__file__).resolve().parent / "logging.yml"
 
@@ -68,3 +70,40 @@ def install(level: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(WithholdMessageText())
+
+
+class DayFiles:
+    """Writes a process's output into ``<role>-YYYY-MM-DD.log``, a new file each day.
+
+    A server runs for weeks: one file per start would keep its first day's lines as
+    long as it runs. With one file per day, `privacy purge` deletes each day's file
+    once it is older than the retention, whatever the process does.
+    """
+
+    def __init__(self, directory: Path, role: str, today: Callable[[], str] = lambda: time.strftime("%Y-%m-%d")) -> None:
+        self.directory, self.role, self.today = directory, role, today
+        self._day: str | None = None
+        self._file: BinaryIO | None = None
+
+    def path(self, day: str | None = None) -> Path:
+        return self.directory / f"{self.role}-{day or self.today()}.log"
+
+    def write(self, line: bytes) -> None:
+        day = self.today()
+        if day != self._day or self._file is None or self._file.closed:
+            self.close()
+            self._day, self._file = day, self.path(day).open("ab")
+        self._file.write(line)
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def copy(self, stream: BinaryIO) -> None:
+        """Copies the stream line by line until it ends (the process exited)."""
+        try:
+            for line in iter(stream.readline, b""):
+                self.write(line)
+        finally:
+            self.close()

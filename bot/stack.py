@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -46,12 +47,18 @@ def _environment() -> dict[str, str]:
     return environment
 
 
+def log_path(log_name: str) -> Path:
+    return logs.DayFiles(settings.log_dir(), log_name).path()
+
+
 def start(command: list[str], log_name: str) -> subprocess.Popen:
-    # One file per role and day of start, so that `privacy purge` can delete the days past the retention.
-    log_path = settings.log_dir() / f"{log_name}-{time.strftime('%Y-%m-%d')}.log"
-    log = log_path.open("ab")
     # A new process group, so stopping it also stops what it spawns.
-    return subprocess.Popen(command, cwd=settings.PROJECT_ROOT, env=_environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=settings.PROJECT_ROOT, env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    # Its output goes to one file per day, so that `privacy purge` can delete the days past the retention.
+    threading.Thread(target=logs.DayFiles(settings.log_dir(), log_name).copy, args=(process.stdout,), daemon=True).start()
+    return process
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -100,14 +107,51 @@ def rasa_server_command(model: str, port: int, endpoints: str | None = None) -> 
     return [rasa, "run", "--enable-api", "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml", "--port", str(port), "--interface", "127.0.0.1", "--logging-config-file", str(logs.LOGGING_CONFIG)]
 
 
-def gateway_command() -> list[str]:
-    return [sys.executable, "-m", "bot.cli", "telegram"]
+def gateway_command(ready_file: Path) -> list[str]:
+    return [sys.executable, "-m", "bot.cli", "telegram", "--ready-file", str(ready_file)]
+
+
+def wait_until_ready(ready_file: Path, process: subprocess.Popen, what: str, log_name: str, timeout: float = 60) -> None:
+    """Waits for the file a process writes once it works (the gateway: after Telegram answered)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} stopped while starting (exit code {process.returncode}); see {log_path(log_name)}")
+        if ready_file.is_file():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not start within {timeout:.0f} s (is Telegram, or TELEGRAM_BASE_URL, reachable?); see {log_path(log_name)}")
+
+
+def gateway(ready_file: Path | None = None) -> subprocess.Popen:
+    """The Telegram gateway, started and receiving updates."""
+    ready_file = ready_file or settings.var_dir() / "telegram.ready"
+    ready_file.unlink(missing_ok=True)
+    process = start(gateway_command(ready_file), "telegram")
+    try:
+        wait_until_ready(ready_file, process, "the Telegram gateway", "telegram")
+    except RuntimeError:
+        stop(process)
+        raise
+    return process
+
+
+PURGE_EVERY_SECONDS = 3600
 
 
 def _purge_expired_conversations() -> None:
     deleted = privacy.purge_all(privacy.retention_days())
     if deleted:
         print(f"deleted {deleted} stored record(s) older than {privacy.retention_days()} days", flush=True)
+
+
+def _purge_while_running(stopped: threading.Event) -> None:
+    """Retention holds while the assistant runs for weeks, not only when it starts."""
+    while not stopped.wait(PURGE_EVERY_SECONDS):
+        try:
+            _purge_expired_conversations()
+        except Exception as error:  # a locked database must not stop the assistant; the next hour tries again
+            print(f"the hourly purge failed ({type(error).__name__}); it runs again in an hour", file=sys.stderr, flush=True)
 
 
 def _check_telegram_configuration() -> None:
@@ -129,6 +173,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"cannot start the Telegram gateway: {error}", file=sys.stderr)
         return 2
     _purge_expired_conversations()
+    stopped = threading.Event()
+    threading.Thread(target=_purge_while_running, args=(stopped,), daemon=True).start()
     try:
         with action_server():
             print("action server ready; starting Rasa (loading the model takes a moment)...", flush=True)
@@ -137,9 +183,8 @@ def _run(args: argparse.Namespace) -> int:
             wait_until_up(f"http://127.0.0.1:{RASA_PORT}/status", rasa, "the Rasa server")
             print(f"Rasa ready on http://127.0.0.1:{RASA_PORT} (logs in var/logs/)", flush=True)
             if os.environ.get("TELEGRAM_BOT_TOKEN"):
-                gateway = start(gateway_command(), "telegram")
-                processes.append(gateway)
-                print("Telegram gateway started (logs in var/logs/telegram.log)", flush=True)
+                processes.append(gateway())
+                print(f"Telegram gateway ready: receiving updates (logs in {log_path('telegram')})", flush=True)
                 if not args.no_chat:
                     print("the local chat is open too; Ctrl-C stops everything", flush=True)
             if args.no_chat:
@@ -152,5 +197,6 @@ def _run(args: argparse.Namespace) -> int:
         print(str(error), file=sys.stderr)
         return 1
     finally:
+        stopped.set()
         for process in processes:
             stop(process)

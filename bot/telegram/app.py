@@ -9,8 +9,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 from sqlalchemy import select
@@ -130,30 +132,39 @@ async def running(config: GatewayConfig) -> AsyncIterator[Gateway]:
             await gateway.stop()
 
 
-async def _serve_until_stopped(config: GatewayConfig) -> None:
+async def _serve_until_stopped(config: GatewayConfig, ready_file: Path | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
     async with running(config):
         log.warning("Telegram gateway running (%s)", "webhook" if config.webhook_mode else "polling")
-        await stop.wait()
+        if ready_file is not None:
+            # Written only once Telegram answered getMe and updates are being received, so that
+            # `acollida run` says "ready" only when it is.
+            ready_file.write_text(str(os.getpid()), encoding="utf-8")
+        try:
+            await stop.wait()
+        finally:
+            if ready_file is not None:
+                ready_file.unlink(missing_ok=True)
 
 
-def run(config: GatewayConfig) -> None:
+def run(config: GatewayConfig, ready_file: Path | None = None) -> None:
     check_ready(config)
-    asyncio.run(_serve_until_stopped(config))
+    asyncio.run(_serve_until_stopped(config, ready_file))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("telegram", help="run the Telegram gateway (TELEGRAM_BOT_TOKEN, see README)")
+    parser.add_argument("--ready-file", type=Path, default=None, help="write this file once the gateway receives updates")
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     try:
         config = from_environment()
-        run(config)
+        run(config, args.ready_file)
     except ConfigurationError as error:
         print(f"cannot start the Telegram gateway: {error}", file=sys.stderr)
         return 2
