@@ -30,7 +30,7 @@ class ActionAnswerTopic(Action):
                 turn = conversation.inform_municipality(session, context)
             else:
                 turn = conversation.answer_topic(session, context, intent)
-            return send(turn, dispatcher)
+            return send(turn, dispatcher, context)
 
 
 class ActionFallback(Action):
@@ -41,4 +41,5 @@ class ActionFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         with knowledge() as session:
-            return send(conversation.not_understood(session, context_from(tracker)), dispatcher)
+            context = context_from(tracker)
+            return send(conversation.not_understood(session, context), dispatcher, context)

@@ -18,7 +18,8 @@ class ActionRequestHuman(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         with knowledge() as session:
-            return send(conversation.request_human(session, context_from(tracker)), dispatcher)
+            context = context_from(tracker)
+            return send(conversation.request_human(session, context), dispatcher, context)
 
 
 class ActionAffirm(Action):
@@ -27,7 +28,8 @@ class ActionAffirm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         with knowledge() as session:
-            return send(conversation.affirm(session, context_from(tracker)), dispatcher)
+            context = context_from(tracker)
+            return send(conversation.affirm(session, context), dispatcher, context)
 
 
 class ActionDeny(Action):
@@ -36,4 +38,5 @@ class ActionDeny(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         with knowledge() as session:
-            return send(conversation.deny(session, context_from(tracker)), dispatcher)
+            context = context_from(tracker)
+            return send(conversation.deny(session, context), dispatcher, context)

@@ -70,4 +70,5 @@ class ActionChooseLanguage(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         with knowledge() as session:
-            return send(conversation.choose_language(session, context_from(tracker)), dispatcher)
+            context = context_from(tracker)
+            return send(conversation.choose_language(session, context), dispatcher, context)

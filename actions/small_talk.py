@@ -21,4 +21,5 @@ class ActionSmallTalk(Action):
         if intent not in conversation.SMALL_TALK:
             intent = "out_of_scope"
         with knowledge() as session:
-            return send(conversation.small_talk(session, context_from(tracker), intent), dispatcher)
+            context = context_from(tracker)
+            return send(conversation.small_talk(session, context, intent), dispatcher, context)

@@ -7,12 +7,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.conversation import Context, Turn
+from bot.conversation import Context, Turn, offer_other_language
 from bot.handoff.protocol import TELEGRAM_CHANNEL
 from bot.language import Detection
 from bot.languages import normalise_code
 
 LANGUAGE_CHOSEN_NOW = "language_chosen_now"
+OTHER_LANGUAGE_OFFERED = "other_language_offered"
 
 
 def latest_detection(tracker: Tracker) -> Detection:
@@ -64,10 +65,12 @@ def context_from(tracker: Tracker) -> Context:
         chosen_language=tracker.get_slot("language") if language_chosen_now else None,
         sender_id=tracker.sender_id,
         chat_id=telegram_chat(tracker),
+        other_language_offered=bool(tracker.get_slot(OTHER_LANGUAGE_OFFERED)),
     )
 
 
-def send(turn: Turn, dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
+def send(turn: Turn, dispatcher: CollectingDispatcher, context: Context) -> List[Dict[Text, Any]]:
+    turn = offer_other_language(context, turn)
     for message in turn.replies:
         dispatcher.utter_message(**message)
     return [SlotSet(name, value) for name, value in turn.slots.items()]

@@ -44,6 +44,7 @@ class Context:
     chosen_language: str | None = None  # set on the turn the person picks a language
     sender_id: str | None = None  # Rasa's conversation id
     chat_id: int | None = None  # the Telegram chat, where a mediator can take over; None elsewhere
+    other_language_offered: bool = False  # whether a romanized writer was offered another language already
 
     @property
     def reply_language(self) -> str:
@@ -222,3 +223,25 @@ def not_understood(session: Session, context: Context) -> Turn:
                 suggestions.append(button(found.article.title, hit.topic))
         return Turn([sentence("did_you_mean", language, "fallback", suggestions + [human_button(language)])], {"fallback_count": failures})
     return Turn([sentence("not_understood", language, "fallback", [human_button(language)])], {"fallback_count": failures})
+
+
+def offer_other_language(context: Context, turn: Turn) -> Turn:
+    """Someone who writes Urdu in Latin letters is answered in Urdu's own script, and offered, once, to switch.
+
+    They may read the script well and lack only the keyboard, or prefer English
+    (or the language their phone is set to): one tap changes it.
+    """
+    language = context.reply_language
+    if (
+        context.other_language_offered
+        or context.chosen_language
+        or not context.detection.romanized
+        or context.detection.language != language
+        or not turn.replies
+    ):
+        return turn
+    alternatives = [code for code in dict.fromkeys([context.hint, "en", LOCAL_LANGUAGE]) if is_supported(code) and code != language]
+    buttons = [button(LANGUAGES_BY_CODE[code].native_name, "choose_language", language=code) for code in alternatives[:2]]
+    buttons.append(button(say("button_language", language), "choose_language"))
+    offer = sentence("other_script_offer", language, "choose_language", buttons, language_name=LANGUAGES_BY_CODE[language].native_name)
+    return Turn(turn.replies + [offer], {**turn.slots, "other_language_offered": True})

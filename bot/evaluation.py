@@ -22,6 +22,12 @@ from typing import Any
 from bot.languages import UNDETERMINED, is_supported
 
 NON_TOPIC_ANSWERS = ("handoff", "greet", "goodbye", "thanks", "out_of_scope")
+# Urgent needs: food, shelter, health, violence (social services) and a child out of school.
+NEED_TOPICS = ("social_services", "housing", "health_card", "school_enrollment")
+# What answering a need with would brush the person off.
+SMALL_TALK_ANSWERS = ("greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "out_of_scope")
+# The columns of the confusion table, in order: the answer a need got, grouped.
+CONFUSION_COLUMNS = ("right topic", "other topic", "search or not understood", "handoff", "language menu", "small talk")
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Case:
     topic: str
     languages: tuple[str, ...]
     line: int
+    script: str | None = None  # "Latin" for a romanized case: the detector must say so
 
 
 @dataclass
@@ -39,6 +46,30 @@ class Outcome:
     detected_language: str
     answered: str | None
     reply_languages: list[str]
+    detected_script: str | None = None
+
+    @property
+    def script_ok(self) -> bool:
+        return self.case.script is None or self.detected_script == self.case.script
+
+    @property
+    def brushed_off(self) -> bool:
+        """A need answered as small talk: the failure that must never happen."""
+        return self.case.topic in NEED_TOPICS and self.answered in SMALL_TALK_ANSWERS
+
+    @property
+    def answer_group(self) -> str:
+        if self.answered == self.case.topic:
+            return "right topic"
+        if self.answered in SMALL_TALK_ANSWERS:
+            return "small talk"
+        if self.answered == "handoff":
+            return "handoff"
+        if self.answered in ("choose_language", "language_unsupported"):
+            return "language menu"
+        if self.answered in (None, "fallback", "no_text"):
+            return "search or not understood"
+        return "other topic"
 
     @property
     def language_ok(self) -> bool:
@@ -59,6 +90,8 @@ class Tally:
     language: int = 0
     topic: int = 0
     reply_language: int = 0
+    script: int = 0
+    brushed_off: int = 0
     misses: list[dict] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
@@ -66,6 +99,8 @@ class Tally:
         self.language += outcome.language_ok
         self.topic += outcome.topic_ok
         self.reply_language += outcome.reply_language_ok
+        self.script += outcome.script_ok
+        self.brushed_off += outcome.brushed_off
 
     def as_dict(self) -> dict[str, Any]:
         share = (lambda n: round(n / self.cases, 4)) if self.cases else (lambda n: 0.0)
@@ -74,6 +109,8 @@ class Tally:
             "language_accuracy": share(self.language),
             "topic_accuracy": share(self.topic),
             "reply_language_accuracy": share(self.reply_language),
+            "script_accuracy": share(self.script),
+            "needs_answered_as_small_talk": self.brushed_off,
         }
 
 
@@ -94,10 +131,13 @@ def read_cases(path: Path) -> list[Case]:
                 raise ValueError("text must be a string, language a supported code, topic a string")
             if language not in accepted:
                 accepted = (language, *accepted)
+            script = data.get("script")
+            if script is not None and not isinstance(script, str):
+                raise ValueError("script, when given, must be a script name such as \"Latin\"")
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
             problems.append(f"{path}:{number}: {error.__class__.__name__}: {error}")
             continue
-        cases.append(Case(text=text, language=language, topic=topic, languages=accepted, line=number))
+        cases.append(Case(text=text, language=language, topic=topic, languages=accepted, line=number, script=script))
     if problems:
         raise CasesInvalid("\n".join(problems))
     return cases
@@ -105,16 +145,18 @@ def read_cases(path: Path) -> list[Case]:
 
 def outcome_from_events(case: Case, events: list[dict]) -> Outcome:
     """What the assistant did with the case, read from its tracker events."""
-    language = None
+    language = script = None
     answers, reply_languages = [], []
     for event in events:
+        if event.get("event") == "user" and script is None:
+            script = ((event.get("parse_data") or {}).get("language") or {}).get("script")
         if event.get("event") == "slot" and event.get("name") == "language":
             language = event.get("value")
         if event.get("event") == "bot":
             metadata = event.get("metadata") or {}
             answers.append(metadata.get("answer"))
             reply_languages.append(metadata.get("language") or UNDETERMINED)
-    return Outcome(case=case, detected_language=language or UNDETERMINED, answered=answers[0] if answers else None, reply_languages=reply_languages)
+    return Outcome(case=case, detected_language=language or UNDETERMINED, answered=answers[0] if answers else None, reply_languages=reply_languages, detected_script=script)
 
 
 def free_port() -> int:
@@ -155,6 +197,11 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
         per_language[outcome.case.language].add(outcome)
     summary = overall.as_dict()
     summary["per_language"] = {code: tally.as_dict() for code, tally in sorted(per_language.items())}
+    summary["needs_confusion"] = {
+        topic: {column: sum(1 for o in outcomes if o.case.topic == topic and o.answer_group == column) for column in CONFUSION_COLUMNS}
+        for topic in NEED_TOPICS
+        if any(o.case.topic == topic for o in outcomes)
+    }
     summary["misses"] = [
         {
             "line": o.case.line,
@@ -163,9 +210,10 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
             "answered": o.answered,
             "detected_language": o.detected_language,
             "reply_languages": sorted(set(o.reply_languages)),
+            "detected_script": o.detected_script,
         }
         for o in outcomes
-        if not (o.language_ok and o.topic_ok and o.reply_language_ok)
+        if not (o.language_ok and o.topic_ok and o.reply_language_ok and o.script_ok)
     ]
     return summary
 
@@ -175,6 +223,18 @@ def format_table(summary: dict[str, Any]) -> str:
     for code, figures in summary["per_language"].items():
         rows.append((code, str(figures["cases"]), *(f"{figures[k]:.3f}" for k in ("language_accuracy", "topic_accuracy", "reply_language_accuracy"))))
     rows.append(("overall", str(summary["cases"]), *(f"{summary[k]:.3f}" for k in ("language_accuracy", "topic_accuracy", "reply_language_accuracy"))))
+    table = _markdown(rows)
+    if summary.get("has_script"):
+        table += f"\nscript recorded right: {summary['script_accuracy']:.3f}"
+    confusion = [("need answered as", *CONFUSION_COLUMNS)]
+    confusion += [(topic, *(str(counts[column]) for column in CONFUSION_COLUMNS)) for topic, counts in summary["needs_confusion"].items()]
+    if len(confusion) > 1:
+        table += "\n\n" + _markdown(confusion)
+    table += f"\n\nneeds answered as small talk: {summary['needs_answered_as_small_talk']}"
+    return table
+
+
+def _markdown(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
@@ -183,7 +243,7 @@ def format_table(summary: dict[str, Any]) -> str:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("eval", help="measure the trained assistant on first messages (JSON lines)")
-    parser.add_argument("file", type=Path)
+    parser.add_argument("files", type=Path, nargs="+", metavar="FILE", help="one or more case files (JSON lines)")
     parser.add_argument("--model", default="models", help="a model file, or the folder whose newest model to load")
     parser.add_argument("--action-url", default=None, help="use this running action server instead of starting one")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -193,19 +253,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        cases = read_cases(args.file)
+        sets = {path: read_cases(path) for path in args.files}  # every file checked before the model loads
     except (OSError, CasesInvalid) as error:
         print(str(error), file=sys.stderr)
         return 2
     logging.getLogger("rasa").setLevel(logging.ERROR)
-    summary = summarise(evaluate(cases, args.model, args.action_url))
+    everything = [case for cases in sets.values() for case in cases]
+    outcomes = evaluate(everything, args.model, args.action_url)
+    summaries, start = {}, 0
+    for path, cases in sets.items():
+        summaries[str(path)] = summarise(outcomes[start : start + len(cases)])
+        summaries[str(path)]["has_script"] = any(case.script for case in cases)
+        start += len(cases)
     if args.json:
-        if not args.misses:
-            summary.pop("misses")
-        print(json.dumps(summary, ensure_ascii=False))
+        for summary in summaries.values():
+            if not args.misses:
+                summary.pop("misses")
+        print(json.dumps(summaries if len(summaries) > 1 else next(iter(summaries.values())), ensure_ascii=False))
         return 0
-    print(format_table(summary))
-    if args.misses:
-        for miss in summary["misses"]:
-            print(json.dumps(miss, ensure_ascii=False))
+    for path, summary in summaries.items():
+        if len(summaries) > 1:
+            print(f"## {path}\n")
+        print(format_table(summary))
+        if args.misses:
+            for miss in summary["misses"]:
+                print(json.dumps(miss, ensure_ascii=False))
+        print()
     return 0

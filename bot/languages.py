@@ -31,6 +31,8 @@ SUPPORTED_LANGUAGES: tuple[Language, ...] = (
     Language("pt", "Português", "Portuguese", "Latin"),
     Language("it", "Italiano", "Italian", "Latin"),
     Language("el", "Ελληνικά", "Greek", "Greek"),
+    # Persian as written in Iran and as Dari in Afghanistan: one written standard.
+    Language("fa", "فارسی", "Persian", "Arabic", right_to_left=True),
 )
 
 LANGUAGE_CODES: tuple[str, ...] = tuple(language.code for language in SUPPORTED_LANGUAGES)
@@ -73,6 +75,7 @@ LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
     "ru": ("русский", "російська", "по-русски", "по русски", "russian", "ruso", "rus", "russe", "russo", "rusa", "الروسية", "روسي", "روسی", "ρωσικά"),
     "pt": ("português", "portugues", "portuguese", "portugués", "portuguès", "portugais", "portoghese", "portugheza", "portugheză", "португальська", "португальский", "البرتغالية", "پرتگالی", "πορτογαλικά"),
     "it": ("italiano", "italian", "italià", "italia", "italien", "italiana", "італійська", "итальянский", "الإيطالية", "الايطالية", "اطالوی", "ιταλικά"),
+    "fa": ("فارسی", "فارسي", "فارسى", "دری", "دري", "farsi", "persian", "persa", "persan", "persiano", "persană", "persana", "перська", "персидский", "фарси", "الفارسية", "περσικά", "dari"),
     "el": ("ελληνικά", "ελληνικα", "greek", "griego", "grec", "greco", "grego", "greaca", "greacă", "грецька", "греческий", "اليونانية", "یونانی"),
 }
 

@@ -1,6 +1,8 @@
 """The turn logic in bot.conversation, on the shipped knowledge pack."""
 from __future__ import annotations
 
+from bot.languages import LANGUAGE_CODES
+
 import dataclasses
 import json
 
@@ -110,15 +112,15 @@ def test_text_without_letters_is_asked_for_in_words(knowledge):
 
 @pytest.mark.parametrize(
     ("text", "hint"),
-    [("ሰላም እንዴት ነህ", "ti"), ("سلام، من به کمک نیاز دارم", "fa"), ("Имам нужда от помощ", "bg")],
-    ids=["Tigrinya", "Persian", "Bulgarian"],
+    [("ሰላም እንዴት ነህ", "ti"), ("שלום, אני צריך עזרה", "he"), ("Имам нужда от помощ", "bg")],
+    ids=["Tigrinya", "Hebrew", "Bulgarian"],
 )
 def test_an_unsupported_language_gets_the_menu_and_a_person_in_a_readable_language(knowledge, text, hint):
     turn = conversation.not_understood(knowledge, context(text, None, hint=hint))
     reply = turn.replies[0]
     assert reply["text"] == say("language_unsupported", reply["language"])
     payloads = [b["payload"] for b in reply["buttons"]]
-    assert "/request_human" in payloads and sum(p.startswith("/choose_language") for p in payloads) == 12
+    assert "/request_human" in payloads and sum(p.startswith("/choose_language") for p in payloads) == len(LANGUAGE_CODES)
 
 
 def test_outside_telegram_a_person_is_the_mediation_service_contact(knowledge):
@@ -132,3 +134,22 @@ def test_greeting_offers_every_topic_as_a_button(knowledge):
     turn = conversation.small_talk(knowledge, context("hola", "ca"), "greet")
     payloads = [b["payload"] for b in turn.replies[0]["buttons"]]
     assert {f"/{topic.key}" for topic in answers.topics(knowledge)} <= set(payloads)
+
+
+def test_a_romanized_writer_is_answered_in_the_script_and_offered_another_language_once(knowledge):
+    written = context("ishchu rabotu", "ru", hint="es")
+    assert written.detection.romanized
+    turn = conversation.offer_other_language(written, conversation.answer_topic(knowledge, written, "employment"))
+    offer = turn.replies[-1]
+    assert offer["text"] == say("other_script_offer", "ru", language_name="Русский") and offer["language"] == "ru"
+    offered = [payload_entities(b).get("language") for b in offer["buttons"]]
+    assert offered == ["es", "en", None]  # the phone's language, English, then the whole menu
+    assert turn.slots["other_language_offered"] is True
+    again = dataclasses.replace(written, other_language_offered=True)
+    assert conversation.offer_other_language(again, conversation.answer_topic(knowledge, again, "employment")).replies[-1]["text"] != offer["text"]
+
+
+def test_no_offer_for_text_in_its_own_script(knowledge):
+    native = context("ищу работу", "ru")
+    turn = conversation.answer_topic(knowledge, native, "employment")
+    assert conversation.offer_other_language(native, turn) is turn

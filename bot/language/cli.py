@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.language.bench import format_report, run_bench
+from bot.language.bench import ROMANIZED_SAMPLES, format_report, format_romanized, run_bench, run_romanized
 from bot.language.detector import detect
 
 
@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench_parser.add_argument("dir", type=Path, help="folder with single-words/, word-pairs/, sentences/ of <code>.txt")
     bench_parser.add_argument("--seed", type=int, default=0, help="seed of the 80 %%-right hints")
     bench_parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    bench_parser.add_argument(
+        "--romanized", type=Path, default=ROMANIZED_SAMPLES, help="folder of <code>.txt typed in Latin letters (default: the shipped tests/language/romanized)"
+    )
     bench_parser.set_defaults(func=bench_folder)
 
 
@@ -40,5 +43,12 @@ def bench_folder(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    print(json.dumps(report, ensure_ascii=False) if args.json else format_report(report))
+    if args.romanized.is_dir():
+        report["romanized"] = run_romanized(args.romanized)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(format_report(report))
+        if "romanized" in report:
+            print("\n" + format_romanized(report["romanized"]))
     return 0

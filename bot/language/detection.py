@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass, field
 
 from bot.language.scripts import NO_LETTERS, OTHER, SUPPORTED_SCRIPTS
-from bot.languages import UNDETERMINED, is_supported
+from bot.languages import LANGUAGES_BY_CODE, UNDETERMINED, is_supported
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,12 @@ class Detection:
     # candidate knows), as opposed to und from a shared word or two.
     unsupported: bool = False
 
+    @property
+    def romanized(self) -> bool:
+        """Written in Latin letters though the language has a script of its own ("mujhe kaam chahiye")."""
+        language = LANGUAGES_BY_CODE.get(self.language)
+        return language is not None and self.script == "Latin" and language.script != "Latin"
+
     def as_dict(self) -> dict:
         return {
             "language": self.language,
@@ -33,6 +39,7 @@ class Detection:
             "unicode_script": self.unicode_script,
             "words": self.words,
             "unsupported": self.unsupported,
+            "romanized": self.romanized,
         }
 
     @classmethod

@@ -2,8 +2,8 @@
 
 The script narrows the candidates (Greek is Greek; Cyrillic is Ukrainian or
 Russian; Arabic letters are Arabic or Urdu; Latin letters one of the rest).
-Persian and Bulgarian, unsupported languages written in Urdu's and Russian's
-letters, are modelled beside them so that their text comes out und.
+Bulgarian, an unsupported language written in Russian's letters, is
+modelled beside Russian and Ukrainian so that its text comes out und.
 Among candidates, four signals add up as log-probabilities, each weighted:
 lingua's character models, langdetect's, how frequent each word is in each
 language (wordfreq), and letters only one language of a pair writes. The
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.language import romanized
 from bot.language.detection import Detection
 from bot.language.ngrams import LangdetectModel, LinguaModel, log_softmax
 from bot.language.scripts import (
@@ -54,10 +55,9 @@ CANDIDATES_BY_SCRIPT = _candidates_by_script()
 
 # Unsupported languages written in a supported script, modelled beside the
 # supported ones so that their text comes out und instead of as its nearest
-# supported neighbour. Persian (Farsi, and Dari, the language of many Afghan
-# newcomers) shares its letters with Urdu and would otherwise read as Urdu;
-# Bulgarian shares Russian's letters and many of its words.
-UNSUPPORTED_NEIGHBOURS: dict[str, tuple[str, ...]] = {"Arabic": ("fa",), "Cyrillic": ("bg",)}
+# supported neighbour: Bulgarian shares Russian's letters and many of its words.
+# (Persian was modelled here until it became a supported language.)
+UNSUPPORTED_NEIGHBOURS: dict[str, tuple[str, ...]] = {"Cyrillic": ("bg",)}
 MODELLED_BY_SCRIPT = {
     script: codes + UNSUPPORTED_NEIGHBOURS.get(script, ()) for script, codes in CANDIDATES_BY_SCRIPT.items()
 }
@@ -134,6 +134,7 @@ class _Models:
                 _return_freed_memory()  # lingua passes each model's files through memory it then frees
         self.langdetect = LangdetectModel(tuple(SCRIPT_OF_MODELLED))
         _return_freed_memory()
+        romanized.lexicon()
 
 
 def _word_cache_dir() -> Path | None:
@@ -227,6 +228,17 @@ def detect(text: str, hint: str | None = None) -> Detection:
     probabilities = combine(evidence, normalise_code(hint))
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
+    if profile.script == "Latin":
+        written = romanized.guess(cleaned, list(evidence.word_centibels[:, best]), normalise_code(hint))
+        if written is not None:
+            return Detection(
+                language=written.language,
+                confidence=written.confidence,
+                script=profile.script,
+                scores={written.language: written.confidence, evidence.candidates[best]: 1 - written.confidence},
+                unicode_script=profile.unicode_script,
+                words=len(romanized.tokenize(cleaned) or ()),
+            )
     explained = evidence.explained_by(best) or in_modelled_alphabet(letters, evidence.candidates[best])
     unsupported = not explained or (confidence >= ABSTAIN_BELOW and not is_supported(evidence.candidates[best]))
     sure = confidence >= ABSTAIN_BELOW and not unsupported

@@ -30,9 +30,11 @@ DISTINCTIVE_LETTERS: dict[str, str] = {
     "ru": "ыэъё",
     # Urdu's own letters, and the Persian ones Arabic does not use (ک گ ی پ چ ژ).
     "ur": "ےۓہںٹڈڑھکگیپچژ",
-    "ar": "ةىيكأإ",
-    # Persian is not supported, but is modelled so that it is told from Urdu.
-    "fa": "کگیپچژ",
+    # Arabic's own letters, and its heh (ه), which Persian writes too and Urdu
+    # never does (Urdu writes ہ and ھ): evidence against Urdu, for both others.
+    "ar": "ةىيكأإه",
+    # Persian's letters that Arabic does not use (Urdu uses them too), and heh.
+    "fa": "کگیپچژه",
 }
 
 # The whole alphabets of supported languages whose script unsupported languages

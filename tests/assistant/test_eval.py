@@ -1,6 +1,8 @@
 """`acollida eval` on the shipped evaluation set, through the real assistant."""
 from __future__ import annotations
 
+from bot.languages import LANGUAGE_CODES
+
 import json
 from pathlib import Path
 
@@ -18,15 +20,19 @@ def test_shipped_evaluation_set_has_at_least_15_cases_per_language():
     from collections import Counter
 
     counts = Counter(case.language for case in read_cases(CASES))
-    assert len(counts) == 12 and min(counts.values()) >= 15
+    assert len(counts) == len(LANGUAGE_CODES) and min(counts.values()) >= 15
 
 
 def test_eval_reports_every_language_and_meets_the_floors(test_model, action_url, capsys):
     assert main(["eval", str(CASES), "--model", test_model, "--action-url", action_url, "--json"]) == 0
     # the JSON object is the command's last line; Rasa may print before it
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert set(summary) == {"cases", "language_accuracy", "topic_accuracy", "reply_language_accuracy", "per_language"}
-    assert len(summary["per_language"]) == 12 and summary["cases"] == len(read_cases(CASES))
+    assert set(summary) == {
+        "cases", "language_accuracy", "topic_accuracy", "reply_language_accuracy", "script_accuracy",
+        "needs_answered_as_small_talk", "per_language", "needs_confusion", "has_script",
+    }
+    assert summary["needs_answered_as_small_talk"] == 0
+    assert len(summary["per_language"]) == len(LANGUAGE_CODES) and summary["cases"] == len(read_cases(CASES))
     for key, floor in FLOORS.items():
         assert summary[key] >= floor, (key, summary[key])
 
@@ -36,3 +42,29 @@ def test_eval_names_the_bad_line(tmp_path):
     cases.write_text('{"text": "hola", "language": "es", "topic": "greet"}\n{"text": "x", "language": "de", "topic": "greet"}\n', encoding="utf-8")
     with pytest.raises(CasesInvalid, match=r"cases.jsonl:2"):
         read_cases(cases)
+
+
+def test_the_confusion_table_counts_needs_answered_as_small_talk():
+    from bot.evaluation import Case, Outcome, format_table, summarise
+
+    def outcome(topic: str, answered: str | None) -> Outcome:
+        return Outcome(Case("x", "en", topic, ("en",), 1), "en", answered, ["en"])
+
+    summary = summarise([outcome("housing", "housing"), outcome("housing", "goodbye"), outcome("social_services", "deny"),
+                         outcome("social_services", "fallback"), outcome("greet", "greet")])
+    assert summary["needs_answered_as_small_talk"] == 2
+    assert summary["needs_confusion"]["housing"]["right topic"] == 1 and summary["needs_confusion"]["housing"]["small talk"] == 1
+    assert summary["needs_confusion"]["social_services"]["search or not understood"] == 1
+    assert "school_enrollment" not in summary["needs_confusion"]  # no case of it: no row
+    assert "needs answered as small talk: 2" in format_table(summary)
+
+
+def test_a_romanized_case_must_be_detected_in_latin_script(tmp_path):
+    from bot.evaluation import Outcome
+
+    cases = tmp_path / "romanized.jsonl"
+    cases.write_text('{"text": "mujhe kaam chahiye", "language": "ur", "topic": "employment", "script": "Latin"}\n', encoding="utf-8")
+    case = read_cases(cases)[0]
+    assert case.script == "Latin"
+    assert Outcome(case, "ur", "employment", ["ur"], detected_script="Latin").script_ok
+    assert not Outcome(case, "ur", "employment", ["ur"], detected_script="Arabic").script_ok

@@ -34,7 +34,7 @@ def small_folder(tmp_path):
         "sentences": {
             "fr": ["je cherche un logement pour ma famille"],
             "el": ["χρειάζομαι βοήθεια με τα χαρτιά"],
-            "fa": ["سلام، من به کمک نیاز دارم", "من در بارسلونا خانه ندارم"],
+            "bg": ["Здравейте, търся работа в града", "Имам нужда от помощ"],
             "zh": ["我需要帮助"],
         },
     }
@@ -59,7 +59,7 @@ def test_bench_reports_every_detector_on_the_supported_languages(small_folder, m
     assert report["memory_added_mb"] > 50
     # Texts in unsupported languages are scored apart: the share that came out und.
     shares = report["unsupported_undetermined"]
-    assert shares["sentences"] == {"fa": 1.0, "zh": 1.0}
+    assert shares["sentences"] == {"bg": 1.0, "zh": 1.0}
     assert set(shares["single-words"]) == {"de"}  # one German word that English also writes: either answer is honest
 
 
@@ -68,7 +68,7 @@ def test_bench_prints_a_table(small_folder, monkeypatch, capsys):
     assert code == 0
     assert "| langdetect_restricted |" in out.out
     assert "Resident memory added" in out.out
-    assert "| acollida, no hint | de | fa | zh |" in out.out
+    assert "| acollida, no hint | bg | de | zh |" in out.out
 
 
 def test_bench_refuses_a_folder_without_samples(tmp_path, monkeypatch, capsys):
@@ -82,3 +82,13 @@ def test_bench_skips_empty_files(small_folder, monkeypatch, capsys):
     code, out = run(["language", "bench", str(small_folder), "--json"], "", monkeypatch, capsys)
     assert code == 0
     assert json.loads(out.out)["samples"]["sentences"] == 2
+
+
+def test_bench_has_a_romanized_section(small_folder, tmp_path, monkeypatch, capsys):
+    romanized = tmp_path / "romanized"
+    romanized.mkdir()
+    (romanized / "ru.txt").write_text("ishchu rabotu\nmne nuzhen vrach\nнужна помощь\n", encoding="utf-8")  # the last is Cyrillic: wrong here
+    code, out = run(["language", "bench", str(small_folder), "--json", "--romanized", str(romanized)], "", monkeypatch, capsys)
+    assert code == 0
+    figures = json.loads(out.out)["romanized"]
+    assert figures["per_language"] == {"ru": pytest.approx(2 / 3)}

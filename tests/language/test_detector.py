@@ -67,22 +67,18 @@ def test_latin_text_no_supported_language_explains_is_mostly_undetermined():
 @pytest.mark.parametrize(
     "text",
     [
-        "سلام، من به کمک نیاز دارم",  # Persian: "Hello, I need help"
-        "کجا می توانم دکتر پیدا کنم؟",  # Persian (Dari alike): "Where can I find a doctor?"
-        "من در بارسلونا خانه ندارم",  # Persian: "I have no home in Barcelona"
         "Здравейте, търся работа в града",  # Bulgarian: "Hello, I am looking for work in the town"
         "Къде мога да намеря лекар",  # Bulgarian: "Where can I find a doctor"
         "Имам нужда от помощ",  # Bulgarian: "I need help"
     ],
 )
 def test_an_unsupported_neighbour_of_a_supported_script_is_undetermined(text):
-    # Persian is written in Urdu's letters and Bulgarian in Russian's: without their
-    # own models, they came out as Urdu and Russian.
+    # Bulgarian is written in Russian's letters: without its own model, it came out as Russian.
     assert detect(text).language == "und"
 
 
 def test_und_says_whether_the_text_is_in_an_unsupported_language_or_merely_unsure():
-    assert detect("سلام، من به کمک نیاز دارم").unsupported  # Persian
+    assert detect("Имам нужда от помощ").unsupported  # Bulgarian
     assert detect("ሰላም እንዴት ነህ").unsupported  # Ethiopic
     assert detect("Ich habe keine Wohnung und keine Arbeit").unsupported  # German: words no candidate knows
     taxi = detect("taxi")
@@ -98,10 +94,17 @@ def test_urdu_and_russian_are_not_taken_for_their_unsupported_neighbours():
     assert detect("Где найти врача").language == "ru"
 
 
-def test_the_interface_language_of_a_neighbour_tips_a_shared_word_to_undetermined():
-    # "کتاب" (book) is Urdu and Persian alike; a Persian telephone says which.
+def test_persian_urdu_and_arabic_are_told_apart():
+    assert detect("سلام، من به کمک نیاز دارم").language == "fa"
+    assert detect("کجا می توانم دکتر پیدا کنم؟").language == "fa"  # Dari writes it alike
+    assert detect("من در بارسلونا خانه ندارم").language == "fa"
+    assert detect("أين يمكنني أن أجد طبيبا").language == "ar"
+
+
+def test_the_interface_language_tips_a_word_urdu_and_persian_share():
+    # "کتاب" (book) is Urdu and Persian alike; the phone's language says which.
     assert detect("کتاب", hint="ur").language == "ur"
-    assert detect("کتاب", hint="fa").language == "und"
+    assert detect("کتاب", hint="fa").language == "fa"
 
 
 def test_supported_text_with_rare_words_is_still_explained():
