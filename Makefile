@@ -45,10 +45,11 @@ $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
 	$(RASA) train --config config.yml --domain domain.yml --data nlu_data --out models --fixed-model-name acollida
 
 eval: $(MODEL) var/.imported
-	$(VENV)/bin/acollida eval tests/eval/cases.jsonl
+	$(VENV)/bin/acollida eval tests/eval/cases.jsonl tests/eval/paraphrases.jsonl tests/eval/romanized.jsonl
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) $(MODEL)
 	$(VENV)/bin/acollida language bench ../shared/langid-testdata
+	$(VENV)/bin/acollida parse-bench --model $(MODEL)
 
 clean:
 	rm -rf $(VENV) models var .rasa

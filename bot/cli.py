@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from bot import evaluation, local_chat, logs, privacy, stack
+from bot import evaluation, local_chat, logs, parse_bench, privacy, stack
 from bot.handoff import mediators
 from bot.knowledge import cli as knowledge_cli
 from bot.language import cli as language_cli
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     knowledge_cli.register(subparsers)
     language_cli.register(subparsers)
     evaluation.register(subparsers)
+    parse_bench.register(subparsers)
     local_chat.register(subparsers)
     stack.register(subparsers)
     privacy.register(subparsers)

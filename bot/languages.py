@@ -75,7 +75,7 @@ LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
     "ru": ("русский", "російська", "по-русски", "по русски", "russian", "ruso", "rus", "russe", "russo", "rusa", "الروسية", "روسي", "روسی", "ρωσικά"),
     "pt": ("português", "portugues", "portuguese", "portugués", "portuguès", "portugais", "portoghese", "portugheza", "portugheză", "португальська", "португальский", "البرتغالية", "پرتگالی", "πορτογαλικά"),
     "it": ("italiano", "italian", "italià", "italia", "italien", "italiana", "італійська", "итальянский", "الإيطالية", "الايطالية", "اطالوی", "ιταλικά"),
-    "fa": ("فارسی", "فارسي", "فارسى", "دری", "دري", "farsi", "persian", "persa", "persan", "persiano", "persană", "persana", "перська", "персидский", "фарси", "الفارسية", "περσικά", "dari"),
+    "fa": ("فارسی", "فارسي", "فارسى", "دری", "دري", "farsi", "persian", "persa", "persan", "persiano", "persană", "persana", "перська", "персидский", "по-персидски", "фарси", "фарсі", "дари", "дарі", "الفارسية", "فارسية", "الدرية", "پارسی", "farsí", "parsi", "persà", "περσικά", "φαρσί", "dari"),
     "el": ("ελληνικά", "ελληνικα", "greek", "griego", "grec", "greco", "grego", "greaca", "greacă", "грецька", "греческий", "اليونانية", "یونانی"),
 }
 

@@ -48,6 +48,12 @@ _FIRST_WORD_CB = -140
 TRANSLITERATED_WORDS = 6000
 # A word the romanized lexicon lacks: as rare as a word a Latin-script list lacks.
 UNLISTED_CB = -850
+# Arabic and Urdu written in Latin letters leave their short vowels to the
+# writer ("3andi", "3ndi", "endi"; "mujhe", "mjhe"): a word whose vowels differ
+# from a listed word's counts as that word, at this penalty.
+OTHER_VOWELS_CB = 150
+VOWEL_FREE_LANGUAGES = frozenset({"ar", "ur", "fa"})
+_VOWELS = re.compile(r"(?<=.)[aeiouy]")
 
 # The romanized language must explain the text by this much more than the best
 # Latin-script language, in nats: one shared short word ("me", "to", "na") is
@@ -149,11 +155,17 @@ def _rank_centibels(rank: int) -> float:
     return _FIRST_WORD_CB - 100 * math.log10(rank + 1)
 
 
+def _consonants(key: str) -> str:
+    """A skeleton without its vowels after the first letter: what Arabizi and Roman Urdu spell alike."""
+    return _DOUBLED.sub(r"\1", _VOWELS.sub("", key))
+
+
 class RomanizedLexicon:
     """Skeleton of a word -> its frequency in centibels, per romanized language."""
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, float]] = {}
+        self.consonant_tables: dict[str, dict[str, float]] = {}
         for code in ROMANIZED_LANGUAGES:
             table: dict[str, float] = {}
             path = LEXICONS / f"{code}.txt"
@@ -169,10 +181,25 @@ class RomanizedLexicon:
                         if key and key.isascii():
                             table[key] = max(table.get(key, -10_000), centibels)
             self.tables[code] = table
+            if code in VOWEL_FREE_LANGUAGES:
+                consonants: dict[str, float] = {}
+                for key, centibels in table.items():
+                    short = _consonants(key)
+                    if len(short) >= 2:  # "m", "k": too little left to mean a word
+                        consonants[short] = max(consonants.get(short, -10_000), centibels - OTHER_VOWELS_CB)
+                self.consonant_tables[code] = consonants
 
     def centibels(self, words: list[str], code: str) -> np.ndarray:
-        table = self.tables[code]
-        return np.array([table.get(_skeleton(word, code), UNLISTED_CB) for word in words], dtype=float)
+        table, consonants = self.tables[code], self.consonant_tables.get(code, {})
+        values = []
+        for word in words:
+            key = _skeleton(word, code)
+            found = table.get(key)
+            if found is None and consonants:
+                short = _consonants(key)
+                found = consonants.get(short) if len(short) >= 2 else None
+            values.append(UNLISTED_CB if found is None else found)
+        return np.array(values, dtype=float)
 
 
 def _most_frequent(language: str, count: int) -> list[tuple[str, float]]:

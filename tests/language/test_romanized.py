@@ -14,6 +14,11 @@ from bot.language import detect, romanized
 @pytest.mark.parametrize(
     "text, language",
     [
+        ("mujhe kaam chahiye", "ur"),
+        ("mjhe doctor ke paas jana hai", "ur"),
+        ("baddi doctor w ma 3andi karta", "ar"),
+        ("bghit nkhdem", "ar"),
+        ("ana 3ayez sho8l", "ar"),
         ("ishchu rabotu v vike", "ru"),
         ("mne nuzhen vrach dlya rebenka", "ru"),
         ("shukayu robotu", "uk"),
@@ -61,6 +66,14 @@ def test_common_words_of_latin_script_languages_are_rarely_taken_for_romanized(c
     words = top_n_list(code, 3000)[500:]
     taken = [word for word in words if detect(word).romanized]
     assert len(taken) / len(words) < 0.01, taken[:20]
+
+
+def test_arabizi_and_roman_urdu_vowels_may_differ_from_the_lexicon():
+    # a listed word typed with other vowels still counts, at a penalty; letters no word has do not
+    lexicon = romanized.lexicon()
+    assert "mujhe" in lexicon.tables["ur"] and "mjhoo" not in lexicon.tables["ur"]
+    listed, other_vowels, nothing = lexicon.centibels(["mujhe", "mjhoo", "zzqx"], "ur")
+    assert listed - romanized.OTHER_VOWELS_CB <= other_vowels < listed and nothing == romanized.UNLISTED_CB
 
 
 def test_the_interface_language_settles_a_short_romanized_message():
