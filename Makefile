@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 PACK ?= knowledge/osona
-TRAINING_INPUTS := config.yml domain.yml $(shell find nlu_data bot/nlu bot/language -name '*.yml' -o -name '*.py' 2>/dev/null)
+TRAINING_INPUTS := config.yml domain.yml bot/embeddings.py $(shell find nlu_data bot/nlu bot/language -name '*.yml' -o -name '*.py' -o -name '*.txt' 2>/dev/null)
 PACK_FILES := $(shell find $(PACK) -name '*.yml' 2>/dev/null)
 MODEL := models/acollida.tar.gz
 

@@ -47,10 +47,12 @@ class Outcome:
     answered: str | None
     reply_languages: list[str]
     detected_script: str | None = None
+    message_language: str | None = None  # what the detector said of this message (the conversation may differ)
 
     @property
     def script_ok(self) -> bool:
-        return self.case.script is None or self.detected_script == self.case.script
+        """For a romanized case: the message was read as its language written in that script."""
+        return self.case.script is None or (self.detected_script == self.case.script and self.message_language in self.case.languages)
 
     @property
     def brushed_off(self) -> bool:
@@ -145,18 +147,19 @@ def read_cases(path: Path) -> list[Case]:
 
 def outcome_from_events(case: Case, events: list[dict]) -> Outcome:
     """What the assistant did with the case, read from its tracker events."""
-    language = script = None
+    language = script = message_language = None
     answers, reply_languages = [], []
     for event in events:
         if event.get("event") == "user" and script is None:
-            script = ((event.get("parse_data") or {}).get("language") or {}).get("script")
+            detection = (event.get("parse_data") or {}).get("language") or {}
+            script, message_language = detection.get("script"), detection.get("language")
         if event.get("event") == "slot" and event.get("name") == "language":
             language = event.get("value")
         if event.get("event") == "bot":
             metadata = event.get("metadata") or {}
             answers.append(metadata.get("answer"))
             reply_languages.append(metadata.get("language") or UNDETERMINED)
-    return Outcome(case=case, detected_language=language or UNDETERMINED, answered=answers[0] if answers else None, reply_languages=reply_languages, detected_script=script)
+    return Outcome(case=case, detected_language=language or UNDETERMINED, answered=answers[0] if answers else None, reply_languages=reply_languages, detected_script=script, message_language=message_language)
 
 
 def free_port() -> int:

@@ -1,15 +1,14 @@
 """`acollida eval` on the shipped evaluation set, through the real assistant."""
 from __future__ import annotations
 
-from bot.languages import LANGUAGE_CODES
-
 import json
 from pathlib import Path
 
+import pytest
+
 from bot.cli import main
 from bot.evaluation import CasesInvalid, read_cases
-
-import pytest
+from bot.languages import LANGUAGE_CODES
 
 CASES = Path("tests/eval/cases.jsonl")
 # Floors for the reduced-epoch test model; the full model's figures are in the README.
@@ -44,6 +43,28 @@ def test_eval_names_the_bad_line(tmp_path):
         read_cases(cases)
 
 
+PARAPHRASES, ROMANIZED = Path("tests/eval/paraphrases.jsonl"), Path("tests/eval/romanized.jsonl")
+PARAPHRASE_TOPIC_FLOOR, ROMANIZED_TOPIC_FLOOR, ROMANIZED_LANGUAGE_FLOOR = 0.82, 0.83, 0.90
+# Regression floors a little under what the shipped model measures (README, "Measured"); the
+# issue's targets (paraphrases 0.97, romanized language 0.95 and topic 0.90) are reported there.
+NEW_SET_FLOORS = {
+    PARAPHRASES: {"topic_accuracy": PARAPHRASE_TOPIC_FLOOR, "language_accuracy": 0.95},
+    ROMANIZED: {"topic_accuracy": ROMANIZED_TOPIC_FLOOR, "language_accuracy": ROMANIZED_LANGUAGE_FLOOR, "script_accuracy": ROMANIZED_LANGUAGE_FLOOR},
+}
+
+
+def test_paraphrases_and_romanized_messages_in_one_run_and_no_need_is_small_talk(test_model, action_url, capsys):
+    assert main(["eval", str(PARAPHRASES), str(ROMANIZED), "--model", test_model, "--action-url", action_url, "--json"]) == 0
+    summaries = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(summaries) == {str(PARAPHRASES), str(ROMANIZED)}
+    for path, floors in NEW_SET_FLOORS.items():
+        summary = summaries[str(path)]
+        assert summary["needs_answered_as_small_talk"] == 0, path
+        for key, floor in floors.items():
+            assert summary[key] >= floor, (path, key, summary[key])
+    assert set(summaries[str(ROMANIZED)]["per_language"]) == {"ur", "ar", "el", "ru", "uk"}
+
+
 def test_the_confusion_table_counts_needs_answered_as_small_talk():
     from bot.evaluation import Case, Outcome, format_table, summarise
 
@@ -66,5 +87,6 @@ def test_a_romanized_case_must_be_detected_in_latin_script(tmp_path):
     cases.write_text('{"text": "mujhe kaam chahiye", "language": "ur", "topic": "employment", "script": "Latin"}\n', encoding="utf-8")
     case = read_cases(cases)[0]
     assert case.script == "Latin"
-    assert Outcome(case, "ur", "employment", ["ur"], detected_script="Latin").script_ok
-    assert not Outcome(case, "ur", "employment", ["ur"], detected_script="Arabic").script_ok
+    assert Outcome(case, "ur", "employment", ["ur"], detected_script="Latin", message_language="ur").script_ok
+    assert not Outcome(case, "ur", "employment", ["ur"], detected_script="Arabic", message_language="ur").script_ok
+    assert not Outcome(case, "ur", "employment", ["ur"], detected_script="Latin", message_language="en").script_ok
