@@ -8,6 +8,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.knowledge import answers
 from bot.languages import LANGUAGE_CODES
+from bot.texts import say
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -76,3 +77,23 @@ async def test_buttons_drive_the_conversation(agent):
     tracker = await agent.tracker_store.retrieve(sender)
     assert tracker.get_slot("municipality") is not None
     assert replies[-1]["metadata"]["answer"] == "municipal_registration"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "topic"),
+    [("mujhe kaam chahiye", "ur", "employment"), ("I have nothing to eat", "en", "social_services"), ("мне нечего есть", "ru", "social_services")],
+    ids=["Roman Urdu", "English need", "Russian need"],
+)
+async def test_the_issue_examples_are_understood(agent, text, language, topic):
+    replies, sender = await say_to(agent, text)
+    assert replies[0]["metadata"]["answer"] == topic and replies[0]["metadata"]["language"] == language
+
+
+async def test_roman_urdu_is_answered_in_urdu_script_with_a_one_tap_switch(agent):
+    replies, sender = await say_to(agent, "mujhe kaam chahiye")
+    offer = replies[-1]
+    assert offer["text"] == say("other_script_offer", "ur", language_name="اردو")
+    assert any('"language": "en"' in button["payload"] for button in offer["data"]["buttons"])
+    assert any("\u0600" <= char <= "\u06ff" for char in replies[0]["text"])  # Urdu's own letters
+    again, _ = await say_to(agent, "shukriya", sender)
+    assert all(reply["text"] != offer["text"] for reply in again[len(replies):])  # offered once
