@@ -237,7 +237,7 @@ def detect(text: str, hint: str | None = None) -> Detection:
                 script=profile.script,
                 scores={written.language: written.confidence, evidence.candidates[best]: 1 - written.confidence},
                 unicode_script=profile.unicode_script,
-                words=len(romanized.tokenize(cleaned) or ()),
+                words=written.words,
             )
     explained = evidence.explained_by(best) or in_modelled_alphabet(letters, evidence.candidates[best])
     unsupported = not explained or (confidence >= ABSTAIN_BELOW and not is_supported(evidence.candidates[best]))

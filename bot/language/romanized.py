@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from wordfreq import available_languages, read_cBpack
 
+from bot.language.words import strip_accents
 from bot.languages import SUPPORTED_LANGUAGES
 
 LEXICONS = Path(__file__).resolve().parent / "romanized"
@@ -52,7 +53,7 @@ UNLISTED_CB = -850
 # writer ("3andi", "3ndi", "endi"; "mujhe", "mjhe"): a word whose vowels differ
 # from a listed word's counts as that word, at this penalty.
 OTHER_VOWELS_CB = 150
-VOWEL_FREE_LANGUAGES = frozenset({"ar", "ur", "fa"})
+VOWEL_FREE_LANGUAGES = frozenset({"ar", "ur"})
 _VOWELS = re.compile(r"(?<=.)[aeiouy]")
 
 # The romanized language must explain the text by this much more than the best
@@ -73,7 +74,7 @@ def _skeleton(word: str, code: str) -> str:
         word = word.replace("ts", "c").replace("tz", "c").replace("ie", "ye").replace("iu", "yu").replace("ia", "ya")
     elif code == "el":
         word = word.replace("8", "th").replace("3", "ks").replace("x", "h").replace("ch", "h").replace("w", "o")
-        word = word.replace("ou", "u").replace("ei", "i").replace("oi", "i").replace("y", "i").replace("ai", "e").replace("ps", "ps")
+        word = word.replace("ou", "u").replace("ei", "i").replace("oi", "i").replace("y", "i").replace("ai", "e")
     elif code == "ur":
         word = word.replace("ay", "e").replace("ee", "i").replace("oo", "u").replace("w", "v").replace("y", "i")
     elif code == "ar":
@@ -107,8 +108,6 @@ SCHEMES: dict[str, tuple[dict[str, str], ...]] = {
     "el": ({**_EL_PAIRS, **_EL_BASE}, {**_EL_BASE, "ου": "u", "μπ": "b", "ντ": "d", "θ": "8", "ξ": "3", "ω": "w", "η": "h", "χ": "ch"},
            {**_EL_BASE, "ου": "ou", "αι": "e", "ει": "i", "οι": "i", "υ": "i", "χ": "h", "β": "b", "δ": "d"}),
 }
-_SOURCE_LANGUAGE = {"ru": "ru", "uk": "uk", "el": "el"}
-
 # The supported languages read when romanized: those with a script of their own
 # and a lexicon or a transliteration scheme.
 ROMANIZED_LANGUAGES: tuple[str, ...] = tuple(
@@ -127,15 +126,10 @@ def transliterate(word: str, scheme: dict[str, str]) -> str:
             out.append(scheme[pair])
             i += 2
             continue
-        char = word[i]
-        plain = _strip_greek_accent(char)
+        plain = strip_accents(word[i])
         out.append(scheme.get(plain, plain if plain.isascii() else ""))
         i += 1
     return "".join(out)
-
-
-def _strip_greek_accent(char: str) -> str:
-    return {"ά": "α", "έ": "ε", "ή": "η", "ί": "ι", "ό": "ο", "ύ": "υ", "ώ": "ω", "ϊ": "ι", "ϋ": "υ", "ΐ": "ι", "ΰ": "υ"}.get(char, char)
 
 
 def tokenize(text: str) -> list[str] | None:
@@ -173,9 +167,8 @@ class RomanizedLexicon:
                 for token in tokenize(word) or ():
                     key = _skeleton(token, code)
                     table[key] = max(table.get(key, -10_000), _rank_centibels(rank))
-            source = _SOURCE_LANGUAGE.get(code)
-            if source:
-                for word, centibels in _most_frequent(source, TRANSLITERATED_WORDS):
+            if code in SCHEMES:  # wordfreq's own list of the language, typed in Latin letters
+                for word, centibels in _most_frequent(code, TRANSLITERATED_WORDS):
                     for scheme in SCHEMES[code]:
                         key = _skeleton(transliterate(word, scheme), code)
                         if key and key.isascii():
@@ -230,7 +223,7 @@ def _listed_words(path: Path) -> list[str]:
 class RomanizedGuess:
     language: str
     confidence: float
-    margin: float  # nats by which it explains the text better than the best Latin-script language
+    words: int  # the words it was judged on
 
 
 _lexicon: RomanizedLexicon | None = None
@@ -255,9 +248,8 @@ def guess(text: str, latin_centibels: list[float], hint: str | None) -> Romanize
     words = tokenize(text)
     if not words or not ROMANIZED_LANGUAGES:
         return None
-    latin = float(np.sum(latin_centibels)) if len(latin_centibels) else UNLISTED_CB * len(words)
-    # The Latin detector skips words with digits ("3andi"): they count as unlisted there.
-    latin += UNLISTED_CB * max(0, len(words) - len(latin_centibels))
+    # The Latin detector reads fewer words (it drops digits, "3andi"): the rest count as unlisted there.
+    latin = float(np.sum(latin_centibels)) + UNLISTED_CB * max(0, len(words) - len(latin_centibels))
     scores = {}
     for code in ROMANIZED_LANGUAGES:
         per_word = lexicon().centibels(words, code)
@@ -272,8 +264,8 @@ def guess(text: str, latin_centibels: list[float], hint: str | None) -> Romanize
     margin = scores[code]
     if margin < MARGIN:
         return None
-    others = [value for key, value in scores.items() if key != code]
-    # Between romanized languages (Russian and Ukrainian share many words), a softmax of the margins.
-    runner_up = max(others) if others else MARGIN - 3.0
-    confidence = 1 / (1 + math.exp(-(margin - max(runner_up, MARGIN - 3.0))))
-    return RomanizedGuess(code, confidence, margin)
+    # Against the next romanized language (Russian and Ukrainian share many words), or, alone,
+    # against a margin 3 nats short of the one required: a logistic of the difference.
+    runner_up = max([value for key, value in scores.items() if key != code] + [MARGIN - 3.0])
+    confidence = 1 / (1 + math.exp(-(margin - runner_up)))
+    return RomanizedGuess(code, confidence, len(words))
