@@ -20,12 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.languages import UNDETERMINED, is_supported
+from bot.needs import NEED_INTENTS, SMALL_TALK_INTENTS
 
 NON_TOPIC_ANSWERS = ("handoff", "greet", "goodbye", "thanks", "out_of_scope")
-# Urgent needs: food, shelter, health, violence (social services) and a child out of school.
-NEED_TOPICS = ("social_services", "housing", "health_card", "school_enrollment")
-# What answering a need with would brush the person off.
-SMALL_TALK_ANSWERS = ("greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "out_of_scope")
 # The columns of the confusion table, in order: the answer a need got, grouped.
 CONFUSION_COLUMNS = ("right topic", "other topic", "search or not understood", "handoff", "language menu", "small talk")
 
@@ -57,13 +54,13 @@ class Outcome:
     @property
     def brushed_off(self) -> bool:
         """A need answered as small talk: the failure that must never happen."""
-        return self.case.topic in NEED_TOPICS and self.answered in SMALL_TALK_ANSWERS
+        return self.case.topic in NEED_INTENTS and self.answered in SMALL_TALK_INTENTS
 
     @property
     def answer_group(self) -> str:
         if self.answered == self.case.topic:
             return "right topic"
-        if self.answered in SMALL_TALK_ANSWERS:
+        if self.answered in SMALL_TALK_INTENTS:
             return "small talk"
         if self.answered == "handoff":
             return "handoff"
@@ -200,9 +197,10 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
         per_language[outcome.case.language].add(outcome)
     summary = overall.as_dict()
     summary["per_language"] = {code: tally.as_dict() for code, tally in sorted(per_language.items())}
+    summary["has_script"] = any(o.case.script for o in outcomes)
     summary["needs_confusion"] = {
         topic: {column: sum(1 for o in outcomes if o.case.topic == topic and o.answer_group == column) for column in CONFUSION_COLUMNS}
-        for topic in NEED_TOPICS
+        for topic in NEED_INTENTS
         if any(o.case.topic == topic for o in outcomes)
     }
     summary["misses"] = [
@@ -266,7 +264,6 @@ def _run(args: argparse.Namespace) -> int:
     summaries, start = {}, 0
     for path, cases in sets.items():
         summaries[str(path)] = summarise(outcomes[start : start + len(cases)])
-        summaries[str(path)]["has_script"] = any(case.script for case in cases)
         start += len(cases)
     if args.json:
         for summary in summaries.values():

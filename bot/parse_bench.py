@@ -3,7 +3,8 @@
 It starts `rasa run --enable-api` with the model, as `acollida run` does, and
 times `POST /model/parse` (language detection, tokenizer, featurizers, intent
 classifier) on the texts of the evaluation sets, one at a time, after a
-warm-up. The server's resident memory is read from /proc before and after.
+warm-up. The server's resident memory is read from /proc once it is loaded
+and warmed up, and again after the timed parses.
 The targets the README names are checked here, not in timed tests.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ WARM_UP = 20
 
 
 def resident_mb(pid: int) -> float:
-    """Resident memory of a process and its children (rasa runs as one process here)."""
+    """Resident memory of one process (`rasa run` serves from a single process)."""
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
             if line.startswith("VmRSS:"):

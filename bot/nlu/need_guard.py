@@ -19,9 +19,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-# Food, shelter, health, violence (social services) and a child out of school.
-NEED_INTENTS = frozenset({"social_services", "housing", "health_card", "school_enrollment"})
-SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "out_of_scope"})
+from bot.needs import NEED_INTENTS, SMALL_TALK_INTENTS
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
