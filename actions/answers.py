@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.knowledge import knowledge
+from actions.knowledge import from_knowledge
 from actions.tracking import intent_of, context_from, entity, send
 from bot import conversation
 
@@ -21,16 +21,15 @@ class ActionAnswerTopic(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         intent = intent_of(tracker)
         context = context_from(tracker)
-        with knowledge() as session:
-            if intent == "ask_details":
-                turn = conversation.answer_details(session, context, entity(tracker, "topic"))
-            elif intent == "ask_location":
-                turn = conversation.answer_location(session, context, entity(tracker, "topic"))
-            elif intent == "inform_municipality":
-                turn = conversation.inform_municipality(session, context)
-            else:
-                turn = conversation.answer_topic(session, context, intent)
-            return send(turn, dispatcher, context)
+        if intent == "ask_details":
+            turn = await from_knowledge(conversation.answer_details, context, entity(tracker, "topic"))
+        elif intent == "ask_location":
+            turn = await from_knowledge(conversation.answer_location, context, entity(tracker, "topic"))
+        elif intent == "inform_municipality":
+            turn = await from_knowledge(conversation.inform_municipality, context)
+        else:
+            turn = await from_knowledge(conversation.answer_topic, context, intent)
+        return send(turn, dispatcher, context)
 
 
 class ActionFallback(Action):
@@ -40,6 +39,5 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with knowledge() as session:
-            context = context_from(tracker)
-            return send(conversation.not_understood(session, context), dispatcher, context)
+        context = context_from(tracker)
+        return send(await from_knowledge(conversation.not_understood, context), dispatcher, context)

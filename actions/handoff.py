@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.knowledge import knowledge
+from actions.knowledge import from_knowledge
 from actions.tracking import context_from, send
 from bot import conversation
 
@@ -17,9 +17,8 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with knowledge() as session:
-            context = context_from(tracker)
-            return send(conversation.request_human(session, context), dispatcher, context)
+        context = context_from(tracker)
+        return send(await from_knowledge(conversation.request_human, context), dispatcher, context)
 
 
 class ActionAffirm(Action):
@@ -27,9 +26,8 @@ class ActionAffirm(Action):
         return "action_affirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with knowledge() as session:
-            context = context_from(tracker)
-            return send(conversation.affirm(session, context), dispatcher, context)
+        context = context_from(tracker)
+        return send(await from_knowledge(conversation.affirm, context), dispatcher, context)
 
 
 class ActionDeny(Action):
@@ -37,6 +35,5 @@ class ActionDeny(Action):
         return "action_deny"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with knowledge() as session:
-            context = context_from(tracker)
-            return send(conversation.deny(session, context), dispatcher, context)
+        context = context_from(tracker)
+        return send(await from_knowledge(conversation.deny, context), dispatcher, context)

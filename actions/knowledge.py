@@ -1,15 +1,18 @@
-"""The action server's connection to the knowledge base."""
+"""The action server's way to the knowledge base: off the event loop.
+
+Rasa SDK runs every action on one event loop; a query on it would hold up
+every other conversation, so each action's database work runs on a worker
+thread in one transaction.
+"""
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, TypeVar
 
-from sqlalchemy.orm import Session
+from bot.database.sessions import default_engine, in_thread
 
-from bot.knowledge.database import session_scope
+T = TypeVar("T")
 
 
-@contextmanager
-def knowledge() -> Iterator[Session]:
-    with session_scope() as session:
-        yield session
+async def from_knowledge(work: Callable[..., T], *args: Any) -> T:
+    """``work(session, *args)`` in one transaction, on a worker thread."""
+    return await in_thread(default_engine(), work, *args)

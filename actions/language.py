@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker, ValidationAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.knowledge import knowledge
+from actions.knowledge import from_knowledge
 from actions.tracking import intent_of, LANGUAGE_CHOSEN_NOW, context_from, entity, latest_detection, send
 from bot import conversation
 from bot.knowledge import answers
@@ -45,13 +45,19 @@ class ValidateSlotMappings(ValidationAction):
             return {"municipality": named}
         intent = intent_of(tracker)
         text = tracker.latest_message.get("text") or ""
-        with knowledge() as session:
+
+        def named_town(session) -> tuple[bool, str | None]:
+            """(whether a town is expected here, the town the text names)."""
             # Only where a town is expected: telling where one lives, or asking
             # about a topic ("padron en vic"). Elsewhere a short alias is just a
             # word: "فيك" is Vic, and also "in you" in "بارك الله فيك".
             if intent != "inform_municipality" and answers.topic(session, intent) is None:
-                return {}
-            found = None if text.startswith("/") else answers.match_municipality(session, text)
+                return False, None
+            return True, None if text.startswith("/") else answers.match_municipality(session, text)
+
+        expected, found = await from_knowledge(named_town)
+        if not expected:
+            return {}
         if found:
             return {"municipality": found}
         # "I live in <a town we do not know>": the old town is no longer true.
@@ -69,6 +75,5 @@ class ActionChooseLanguage(Action):
         return "action_choose_language"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with knowledge() as session:
-            context = context_from(tracker)
-            return send(conversation.choose_language(session, context), dispatcher, context)
+        context = context_from(tracker)
+        return send(await from_knowledge(conversation.choose_language, context), dispatcher, context)

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.knowledge import knowledge
+from actions.knowledge import from_knowledge
 from actions.tracking import intent_of, context_from, send
 from bot import conversation
 
@@ -20,6 +20,5 @@ class ActionSmallTalk(Action):
         intent = intent_of(tracker)
         if intent not in conversation.SMALL_TALK:
             intent = "out_of_scope"
-        with knowledge() as session:
-            context = context_from(tracker)
-            return send(conversation.small_talk(session, context, intent), dispatcher, context)
+        context = context_from(tracker)
+        return send(await from_knowledge(conversation.small_talk, context, intent), dispatcher, context)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from bot import replies
 from bot.handoff import availability, queue
 from bot.handoff.protocol import HANDOFF_KEY
-from bot.handoff.models import REASON_ASKED, REASON_FAILURES, REASON_SENSITIVE, REASON_UNSUPPORTED_LANGUAGE, REASONS, utcnow
+from bot.database.base import utcnow
+from bot.handoff.models import REASON_ASKED, REASON_FAILURES, REASON_SENSITIVE, REASON_UNSUPPORTED_LANGUAGE, REASONS
 from bot.knowledge import answers
 from bot.knowledge.search import search
 from bot.language import Detection, likely_readable_language

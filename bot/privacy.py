@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import time
 
-from sqlalchemy import MetaData, Table, delete, inspect, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import delete, inspect, select
 
 from bot import settings
-from bot.handoff.models import OPEN_STATUSES, ButtonPayload, HandoffRequest, Newcomer, ReceivedUpdate, TranscriptMessage
-from bot.knowledge.database import engine_for
-from bot.telegram.models import OutgoingMessage
+from bot.database.sessions import engine_for
+from bot.handoff.models import OPEN_STATUSES, HandoffRequest, TranscriptMessage
+from bot.telegram.models import ButtonPayload, ChatProfile, OutgoingMessage, ReceivedUpdate
+from bot.tracker_events import forget_conversation, purge_older_than
 
 DEFAULT_RETENTION_DAYS = settings.DEFAULT_RETENTION_DAYS
 retention_days = settings.retention_days
@@ -30,36 +29,6 @@ SESSION_START_EVENTS = {"action", "session_started"}
 def tracker_database_url() -> str:
     """The tracker store Rasa really uses: the one the endpoints file names (see bot.settings)."""
     return settings.tracker_store().url
-
-
-def _events(engine: Engine) -> Table | None:
-    if not inspect(engine).has_table("events"):
-        return None  # no conversation stored yet
-    return Table("events", MetaData(), autoload_with=engine)
-
-
-def purge_older_than(url: str, days: int, now: float | None = None) -> int:
-    """Delete every stored event older than ``days``; returns how many."""
-    engine = engine_for(url)
-    events = _events(engine)
-    if events is None:
-        return 0
-    cutoff = (now if now is not None else time.time()) - dt.timedelta(days=days).total_seconds()
-    with engine.begin() as connection:
-        return connection.execute(delete(events).where(events.c.timestamp < cutoff)).rowcount
-
-
-def forget_conversation(url: str, sender_id: str, before: float | None = None) -> int:
-    """Delete everything stored about one conversation (up to ``before``, a timestamp); returns how many events."""
-    engine = engine_for(url)
-    events = _events(engine)
-    if events is None:
-        return 0
-    condition = events.c.sender_id == sender_id
-    if before is not None:
-        condition = condition & (events.c.timestamp <= before)
-    with engine.begin() as connection:
-        return connection.execute(delete(events).where(condition)).rowcount
 
 
 def erased_in_rasa(tracker: dict | None, before: float | None = None) -> bool:
@@ -85,26 +54,6 @@ def user_messages_in(tracker: dict) -> list[tuple[dt.datetime, str]]:
     ]
 
 
-def user_messages(url: str, sender_id: str, before: float | None = None) -> list[tuple[dt.datetime, str]]:
-    """What the person wrote to the assistant, as stored: (when, text), oldest first."""
-    engine = engine_for(url)
-    events = _events(engine)
-    if events is None:
-        return []
-    condition = (events.c.sender_id == sender_id) & (events.c.type_name == "user")
-    if before is not None:
-        condition = condition & (events.c.timestamp <= before)
-    query = select(events.c.timestamp, events.c.data).where(condition).order_by(events.c.id)
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    messages = []
-    for timestamp, data in rows:
-        text = (json.loads(data or "{}") or {}).get("text")
-        if text:
-            messages.append((dt.datetime.fromtimestamp(timestamp, dt.timezone.utc), text))
-    return messages
-
-
 def purge_gateway_data(url: str, days: int, now: dt.datetime | None = None) -> int:
     """Deletes what the Telegram gateway keeps (chats, handoffs, transcripts, updates, buttons) older than ``days``.
 
@@ -112,7 +61,7 @@ def purge_gateway_data(url: str, days: int, now: dt.datetime | None = None) -> i
     an open handoff is kept whatever its age.
     """
     engine = engine_for(url)
-    if not inspect(engine).has_table("newcomers"):
+    if not inspect(engine).has_table("chat_profiles"):
         return 0
     cutoff = (now or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(days=days)
     open_chats = select(HandoffRequest.chat_id).where(HandoffRequest.status.in_(OPEN_STATUSES))
@@ -120,7 +69,7 @@ def purge_gateway_data(url: str, days: int, now: dt.datetime | None = None) -> i
     statements = [
         delete(TranscriptMessage).where(TranscriptMessage.request_id.in_(closed_requests)),
         delete(HandoffRequest).where(HandoffRequest.status.not_in(OPEN_STATUSES), HandoffRequest.created_at < cutoff),
-        delete(Newcomer).where(Newcomer.last_seen_at < cutoff, Newcomer.chat_id.not_in(open_chats)),
+        delete(ChatProfile).where(ChatProfile.last_seen_at < cutoff, ChatProfile.chat_id.not_in(open_chats)),
         delete(ReceivedUpdate).where(ReceivedUpdate.received_at < cutoff),
         delete(ButtonPayload).where(ButtonPayload.created_at < cutoff),
         delete(OutgoingMessage).where(OutgoingMessage.created_at < cutoff),

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.knowledge.models import Article, Office
 from bot.languages import LANGUAGES_BY_CODE, SUPPORTED_LANGUAGES
-from bot.knowledge.pack import WEEKDAYS, consecutive_days
+from bot.opening_hours import WEEKDAYS, consecutive_days
 from bot.texts import say
 
 Reply = dict[str, Any]

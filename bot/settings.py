@@ -75,11 +75,123 @@ class TrackerStore:
     endpoints: Path  # where it was read from, for messages
 
 
-ACTIONS_PORT = 5055
+def _text(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _number(name: str, default: float, kind=float, minimum: float | None = 0):
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = kind(value)
+    except ValueError as error:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name} must be {what}, not {value!r}") from error
+    if minimum is not None and number < minimum:
+        raise SettingsError(f"{name} must be {minimum} or more, not {value!r}")
+    return number
+
+
+def _port(name: str, default: int) -> int:
+    port = _number(name, default, int, 1)
+    if port > 65535:
+        raise SettingsError(f"{name} must be a TCP port (1-65535), not {port}")
+    return port
+
+
+# --- the processes and where they listen -------------------------------------------------------
+
+
+def rasa_port() -> int:
+    """Where `acollida run` starts the Rasa server."""
+    return _port("ACOLLIDA_RASA_PORT", 5005)
+
+
+def actions_port() -> int:
+    """Where `acollida run` starts the action server."""
+    return _port("ACOLLIDA_ACTIONS_PORT", 5055)
+
+
+def gateway_health_port() -> int:
+    """Where the Telegram gateway answers ``GET /health`` (127.0.0.1 unless ACOLLIDA_HEALTH_LISTEN says otherwise)."""
+    return _port("ACOLLIDA_GATEWAY_HEALTH_PORT", 5056)
+
+
+def health_listen() -> str:
+    return _text("ACOLLIDA_HEALTH_LISTEN", "127.0.0.1")
 
 
 def action_endpoint_url() -> str:
-    return os.environ.get("ACTION_ENDPOINT_URL") or f"http://127.0.0.1:{ACTIONS_PORT}/webhook"
+    return _text("ACTION_ENDPOINT_URL") or f"http://127.0.0.1:{actions_port()}/webhook"
+
+
+def rasa_url() -> str:
+    """Where the gateway and the local chat find Rasa (its HTTP API enabled)."""
+    return (_text("RASA_URL") or f"http://127.0.0.1:{rasa_port()}").rstrip("/")
+
+
+def rasa_token() -> str | None:
+    return _text("RASA_TOKEN")
+
+
+def action_health_url() -> str | None:
+    """Where the gateway checks that the action server is up; empty (set to "") for none."""
+    if "ACTION_HEALTH_URL" in os.environ:
+        return os.environ["ACTION_HEALTH_URL"].strip() or None
+    return f"http://127.0.0.1:{actions_port()}/health"
+
+
+def rasa_timeout() -> float:
+    return _number("ACOLLIDA_RASA_TIMEOUT", 30.0)
+
+
+def timezone_name() -> str:
+    """Mediators' working hours are in this zone."""
+    return _text("ACOLLIDA_TIMEZONE", "Europe/Madrid")
+
+
+# --- the Telegram gateway ----------------------------------------------------------------------
+
+
+def telegram_token() -> str | None:
+    return _text("TELEGRAM_BOT_TOKEN")
+
+
+def telegram_mediator_chat_id() -> int | None:
+    chat = _text("TELEGRAM_MEDIATOR_CHAT_ID")
+    if chat is None:
+        return None
+    try:
+        return int(chat)
+    except ValueError as error:
+        raise SettingsError(f"TELEGRAM_MEDIATOR_CHAT_ID must be a chat id such as -1001234567890, not {chat!r}") from error
+
+
+def telegram_base_url() -> str | None:
+    return _text("TELEGRAM_BASE_URL")
+
+
+def telegram_webhook() -> tuple[str | None, str | None, str, int]:
+    """(url, secret, listen address, port); no url means polling."""
+    url, secret = _text("TELEGRAM_WEBHOOK_URL"), _text("TELEGRAM_WEBHOOK_SECRET")
+    if url and not secret:
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL: it proves updates come from Telegram")
+    return url, secret, _text("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1"), _port("TELEGRAM_WEBHOOK_PORT", 8443)
+
+
+def gateway_tick_seconds() -> float:
+    return _number("ACOLLIDA_GATEWAY_TICK_SECONDS", 5.0)
+
+
+def handoff_reannounce_seconds() -> float:
+    return _number("ACOLLIDA_HANDOFF_REANNOUNCE_SECONDS", 600.0)
+
+
+def flood_allowance() -> tuple[int, float]:
+    """Per chat: a burst of this many messages, then one every so many seconds."""
+    return _number("ACOLLIDA_FLOOD_BURST", 6, int, 1), _number("ACOLLIDA_FLOOD_INTERVAL_SECONDS", 3.0)
 
 
 def rasa_environment() -> dict[str, str]:
@@ -93,21 +205,8 @@ def tracker_store() -> TrackerStore:
     Raises SettingsError when the file names no SQL tracker store (erasure and
     retention need one), or when the retired TRACKER_DATABASE_URL names another.
     """
-    from rasa.utils.endpoints import read_endpoint_config  # reads YAML and ${VARS} as `rasa run` does
-
     path = endpoints_path()
-    if not path.is_file():
-        raise SettingsError(f"ACOLLIDA_ENDPOINTS names {path}, which does not exist: point it at the endpoints file Rasa is started with")
-    previous = {name: os.environ.get(name) for name in rasa_environment()}
-    os.environ.update(rasa_environment())
-    try:
-        config = read_endpoint_config(str(path), "tracker_store")
-    except Exception as error:  # Rasa raises its own exception for a missing ${VARIABLE}
-        raise SettingsError(f"cannot read the tracker store from {path}: {error}") from error
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
+    config = _endpoint("tracker_store")
     if config is None or (config.type or "").lower() != "sql":
         kind = "none" if config is None else config.type
         raise SettingsError(
@@ -122,6 +221,49 @@ def tracker_store() -> TrackerStore:
             "unset TRACKER_DATABASE_URL; the endpoints file is the one source of truth"
         )
     return TrackerStore(url, path)
+
+
+def _endpoint(name: str):
+    """One section of the endpoints file, read as `rasa run` reads it (YAML, ${VARIABLES} expanded); None when absent."""
+    from rasa.utils.endpoints import read_endpoint_config
+
+    path = endpoints_path()
+    if not path.is_file():
+        raise SettingsError(f"ACOLLIDA_ENDPOINTS names {path}, which does not exist: point it at the endpoints file Rasa is started with")
+    previous = {name: os.environ.get(name) for name in rasa_environment()}
+    os.environ.update(rasa_environment())
+    try:
+        return read_endpoint_config(str(path), name)
+    except Exception as error:  # Rasa raises its own exception for a missing ${VARIABLE}
+        raise SettingsError(f"cannot read the {name.replace('_', ' ')} from {path}: {error}") from error
+    finally:
+        for variable, value in previous.items():
+            if value is None:
+                os.environ.pop(variable, None)
+
+
+def redis_url() -> str | None:
+    """The Redis of Rasa's lock store, when the endpoints file names one: gateway replicas share their chat locks there.
+
+    None means one process (the local SQLite setup): the gateway keeps its locks in memory.
+    """
+    config = _endpoint("lock_store")
+    if config is None or (config.type or "").lower() != "redis":
+        return None
+    from sqlalchemy.engine import URL
+
+    options = config.kwargs
+    host = str(config.url or "localhost")
+    if "://" in host:
+        return host
+    port = options.get("port")
+    return URL.create(
+        "redis",
+        password=str(options["password"]) if options.get("password") else None,
+        host=host,
+        port=int(port) if port not in (None, "") else 6379,
+        database=str(options.get("db") if options.get("db") not in (None, "") else 1),
+    ).render_as_string(hide_password=False)
 
 
 def _sql_url(host: str | None, options: dict) -> str:

@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from bot.handoff import hours, mediators
-from bot.knowledge.pack import WEEKDAYS
+from bot.opening_hours import WEEKDAYS
 from bot.texts import say
 
 

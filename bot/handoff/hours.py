@@ -7,13 +7,12 @@ code shows both to newcomers.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from zoneinfo import ZoneInfo
 
-from bot.knowledge.pack import TIME_PATTERN, WEEKDAYS, consecutive_days
+from bot import settings
+from bot.opening_hours import TIME_PATTERN, WEEKDAYS, consecutive_days
 
-DEFAULT_TIMEZONE = "Europe/Madrid"
 _PERIOD = re.compile(r"^\s*(?P<days>[a-z,\-]+)\s+(?P<opens>\d\d:\d\d)\s*-\s*(?P<closes>\d\d:\d\d)\s*$")
 
 
@@ -22,7 +21,7 @@ class HoursInvalid(ValueError):
 
 
 def timezone() -> ZoneInfo:
-    return ZoneInfo(os.environ.get("ACOLLIDA_TIMEZONE", DEFAULT_TIMEZONE))
+    return ZoneInfo(settings.timezone_name())
 
 
 def parse_hours(text: str) -> list[dict]:

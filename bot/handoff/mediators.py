@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from bot.handoff import hours
 from bot.handoff.models import Mediator
-from bot.knowledge.database import session_scope, upgrade_schema
+from bot.database.schema import upgrade_schema
+from bot.database.sessions import session_scope
 from bot.languages import normalise_code
 
 

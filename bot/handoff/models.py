@@ -1,17 +1,16 @@
-"""The handoff and Telegram tables: mediators, newcomers, requests, transcripts, received updates.
+"""The handoff's tables: mediators, requests, their transcripts, and what the gateway must still do about them.
 
-They share the knowledge base's metadata (one database, one migration
-history in ``bot/knowledge/migrations``). Everything the gateway and the
-mediators' work depend on is here, so any process can restart at any moment.
+A request names its Telegram chat by id only: the chat's profile is the
+gateway's (``bot.telegram.models``), and the action server, which opens
+requests, never touches it. Everything the mediators' work depends on is
+here, so any process can restart at any moment.
 """
 from __future__ import annotations
-
-import datetime as dt
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from bot.knowledge.models import Base
+from bot.database.base import Base, utcnow
 
 # Why a request was opened.
 REASON_ASKED = "asked"
@@ -31,17 +30,9 @@ OPEN_STATUSES = (WAITING, CLAIMED)
 FROM_NEWCOMER = "newcomer"
 FROM_MEDIATOR = "mediator"
 
-# What the gateway still has to tell Rasa about a conversation.
-RASA_PAUSE = "pause"
-RASA_RESUME = "resume"
-
-# Received updates: answered, or kept until the assistant can answer.
-UPDATE_DONE = "done"
-UPDATE_PENDING = "pending"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+# What a handoff event asks of the gateway (see HandoffEvent).
+EVENT_OPENED = "opened"  # pause the assistant for the conversation, then announce the request
+EVENT_CLOSED = "closed"  # the assistant takes the conversation back
 
 
 class Mediator(Base):
@@ -56,29 +47,11 @@ class Mediator(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
-class Newcomer(Base):
-    """A Telegram chat with the assistant: the little the gateway must remember about it."""
-
-    __tablename__ = "newcomers"
-
-    chat_id = Column(BigInteger, primary_key=True)
-    language = Column(String(8), nullable=True)  # the language the assistant last wrote in
-    language_code = Column(String(16), nullable=True)  # Telegram's interface language
-    first_seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    last_seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    # When the newcomer was last told the assistant is unavailable or that they write too fast,
-    # so that an outage is announced once, not once per message.
-    told_unavailable_at = Column(DateTime(timezone=True), nullable=True)
-    told_flood_at = Column(DateTime(timezone=True), nullable=True)
-
-    requests = relationship("HandoffRequest", back_populates="newcomer", cascade="all, delete-orphan", passive_deletes=True)
-
-
 class HandoffRequest(Base):
     __tablename__ = "handoff_requests"
 
     id = Column(Integer, primary_key=True)
-    chat_id = Column(BigInteger, ForeignKey("newcomers.chat_id", ondelete="CASCADE"), nullable=False, index=True)
+    chat_id = Column(BigInteger, nullable=False, index=True)  # the Telegram chat
     sender_id = Column(String(100), nullable=False)  # the Rasa conversation
     language = Column(String(8), nullable=False)  # "und" when the bot could not tell
     topic = Column(String(64), nullable=True)
@@ -92,10 +65,8 @@ class HandoffRequest(Base):
     claimed_at = Column(DateTime(timezone=True), nullable=True)
     ended_at = Column(DateTime(timezone=True), nullable=True)
     thread_id = Column(BigInteger, nullable=True)  # forum topic in the mediators' group
-    rasa_event_due = Column(String(16), nullable=True)  # RASA_PAUSE / RASA_RESUME not yet delivered
     feedback = Column(String(16), nullable=True)
 
-    newcomer = relationship("Newcomer", back_populates="requests")
     mediator = relationship("Mediator")
     messages = relationship(
         "TranscriptMessage", back_populates="request", cascade="all, delete-orphan", passive_deletes=True, order_by="TranscriptMessage.id"
@@ -120,42 +91,21 @@ class TranscriptMessage(Base):
     request = relationship("HandoffRequest", back_populates="messages")
 
 
-class GroupMessage(Base):
-    """A message in the mediators' group that belongs to a request: announcement, header, relayed or written by the mediator.
+class HandoffEvent(Base):
+    """The outbox from whoever changes a handoff to the gateway, which acts on it.
 
-    Replying to any of them reaches the request's newcomer (when the group is not a forum).
+    The action server opens a request (``opened``); the gateway, a mediator or
+    `acollida mediators remove` ends one (``closed``). Each event is written in
+    the same transaction as the change, so it cannot be lost; the gateway
+    (any replica) delivers it, pausing or resuming the conversation in Rasa and
+    announcing an opened request, and deletes it once Rasa took it. Events of
+    one request are delivered in ``id`` order.
     """
 
-    __tablename__ = "group_messages"
+    __tablename__ = "handoff_events"
 
-    chat_id = Column(BigInteger, primary_key=True)
-    message_id = Column(BigInteger, primary_key=True)
+    id = Column(Integer, primary_key=True)
     request_id = Column(Integer, ForeignKey("handoff_requests.id", ondelete="CASCADE"), nullable=False, index=True)
-    purpose = Column(String(16), nullable=False)  # announcement, header, relay, mediator
-    # Telegram lets a bot delete a message for 48 hours: /forget says what it could not delete.
-    posted_at = Column(DateTime(timezone=True), nullable=True, default=utcnow)
-
-
-class ReceivedUpdate(Base):
-    """Every Telegram update with a newcomer's message, by id: handled once, and kept until answered."""
-
-    __tablename__ = "received_updates"
-
-    update_id = Column(BigInteger, primary_key=True)
-    chat_id = Column(BigInteger, nullable=False, index=True)
-    status = Column(String(16), nullable=False, index=True)
-    text = Column(Text, nullable=True)  # what goes to Rasa; cleared once answered
-    message_metadata = Column(JSON, nullable=True)
+    kind = Column(String(16), nullable=False)  # EVENT_OPENED, EVENT_CLOSED
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     attempts = Column(Integer, nullable=False, default=0)
-    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
-
-
-class ButtonPayload(Base):
-    """Rasa button payloads by a short key: Telegram allows 64 bytes of callback data."""
-
-    __tablename__ = "button_payloads"
-
-    key = Column(String(24), primary_key=True)
-    payload = Column(Text, nullable=False)
-    # When a keyboard last carried the key: retention counts from there, not from the first use.
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

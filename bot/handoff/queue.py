@@ -7,34 +7,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.database.base import as_utc, utcnow
 from bot.handoff.models import (
     CANCELLED,
     CLAIMED,
     ENDED,
+    EVENT_CLOSED,
+    EVENT_OPENED,
     OPEN_STATUSES,
-    RASA_PAUSE,
-    RASA_RESUME,
     WAITING,
-    GroupMessage,
+    HandoffEvent,
     HandoffRequest,
     Mediator,
-    Newcomer,
     TranscriptMessage,
-    utcnow,
 )
-
-
-def newcomer(session: Session, chat_id: int) -> Newcomer:
-    """The chat's profile, created on first contact."""
-    found = session.get(Newcomer, chat_id)
-    if found is None:
-        found = Newcomer(chat_id=chat_id)
-        session.add(found)
-        session.flush()
-    return found
 
 
 def open_request_of(session: Session, chat_id: int) -> HandoffRequest | None:
@@ -54,7 +43,6 @@ def open_request(
     municipality: str | None = None,
 ) -> tuple[HandoffRequest, bool]:
     """The chat's open request, or a new one; says whether it is new."""
-    newcomer(session, chat_id)
     existing = open_request_of(session, chat_id)
     if existing is not None:
         return existing, False
@@ -66,9 +54,10 @@ def open_request(
         topic=topic,
         municipality=municipality,
         status=WAITING,
-        rasa_event_due=RASA_PAUSE,
     )
     session.add(request)
+    session.flush()
+    session.add(HandoffEvent(request_id=request.id, kind=EVENT_OPENED))
     session.flush()
     return request, True
 
@@ -109,7 +98,7 @@ def close(session: Session, request: HandoffRequest, status: str = ENDED) -> Non
     assert status in (ENDED, CANCELLED)
     request.status = status
     request.ended_at = utcnow()
-    request.rasa_event_due = RASA_RESUME
+    session.add(HandoffEvent(request_id=request.id, kind=EVENT_CLOSED))
     session.flush()
 
 
@@ -150,8 +139,24 @@ def due_for_announcement(session: Session, now: dt.datetime, every: dt.timedelta
     return [request for request in waiting_requests(session) if request.announced_at is None or as_utc(request.announced_at) <= now - every]
 
 
-def with_rasa_event_due(session: Session) -> list[HandoffRequest]:
-    return list(session.execute(select(HandoffRequest).where(HandoffRequest.rasa_event_due.is_not(None)).order_by(HandoffRequest.id)).scalars())
+def events_due(session: Session, chat_id: int) -> list[tuple[int, int, str, str]]:
+    """What the gateway must still do about the chat's handoffs, oldest first: (event id, request id, sender, kind)."""
+    rows = session.execute(
+        select(HandoffEvent.id, HandoffEvent.request_id, HandoffRequest.sender_id, HandoffEvent.kind)
+        .join(HandoffRequest, HandoffRequest.id == HandoffEvent.request_id)
+        .where(HandoffRequest.chat_id == chat_id)
+        .order_by(HandoffEvent.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def event_delivered(session: Session, event_id: int) -> None:
+    session.execute(delete(HandoffEvent).where(HandoffEvent.id == event_id))
+
+
+def forget_chat(session: Session, chat_id: int) -> None:
+    """Every request of the chat goes, with its transcript and events (the foreign keys cascade)."""
+    session.execute(delete(HandoffRequest).where(HandoffRequest.chat_id == chat_id))
 
 
 def held_by_nobody(session: Session) -> list[HandoffRequest]:
@@ -180,22 +185,5 @@ def held_requests(session: Session, mediator: Mediator) -> list[HandoffRequest]:
     )
 
 
-def remember_group_message(session: Session, chat_id: int, message_id: int, request_id: int, purpose: str) -> None:
-    session.merge(GroupMessage(chat_id=chat_id, message_id=message_id, request_id=request_id, purpose=purpose))
-    session.flush()
-
-
-def request_of_group_message(session: Session, chat_id: int, message_id: int) -> HandoffRequest | None:
-    """The request a message in the mediators' group belongs to."""
-    posted = session.get(GroupMessage, (chat_id, message_id))
-    return session.get(HandoffRequest, posted.request_id) if posted is not None else None
-
-
 def request_of_thread(session: Session, thread_id: int) -> HandoffRequest | None:
     return session.execute(select(HandoffRequest).where(HandoffRequest.thread_id == thread_id).order_by(HandoffRequest.id.desc())).scalars().first()
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """A stored time, timezone-aware."""
-    # SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from bot import settings
 from bot.knowledge.check import check_pack
-from bot.knowledge.database import default_engine, session_scope, upgrade_schema
+from bot.database.schema import upgrade_schema
+from bot.database.sessions import default_engine, session_scope
 from bot.knowledge.export import write_pack
 from bot.knowledge.pack import PackInvalid, load_pack
 from bot.knowledge.store import read_content, replace_content

@@ -2,7 +2,7 @@
 
 Written in SQLAlchemy's 2.0 style on 1.4 (Rasa's pin): ``select()`` with a
 ``Session``, no legacy ``Query``. The schema itself is owned by the Alembic
-migrations in ``bot/knowledge/migrations``; a test proves the two agree.
+migrations in ``bot/database/migrations``; a test proves the two agree.
 """
 from __future__ import annotations
 
@@ -17,24 +17,14 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import relationship
 
-# Named constraints so that migrations can alter them on every database.
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-Base = declarative_base(metadata=metadata)
+from bot.database.base import Base, metadata
 
 STATUS_DRAFT = "draft"
 STATUS_PUBLISHED = "published"

@@ -18,19 +18,12 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from bot.languages import LANGUAGE_CODES
 from bot.knowledge.models import ARTICLE_STATUSES
+from bot.opening_hours import TIME_PATTERN, WEEKDAYS
 
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
-TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 SHORT_ANSWER_MAX = 400
 FULL_TEXT_MAX = 3000
-
-
-def consecutive_days(days: list[str]) -> bool:
-    """Whether the days follow each other in the week with no gap, so "mon–fri" can stand for them."""
-    indexes = [WEEKDAYS.index(day) for day in days]
-    return indexes == list(range(indexes[0], indexes[0] + len(indexes)))
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,14 @@ from typing import Any, AsyncIterator
 
 from sqlalchemy import select
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler, SimpleUpdateProcessor, filters
 
+from bot.database.schema import upgrade_schema
+from bot.database.sessions import engine_for, session_scope
 from bot.handoff.models import Mediator
-from bot.knowledge.database import engine_for, session_scope, upgrade_schema
 from bot.languages import LANGUAGE_CODES, LINGUA_FRANCA
+from bot.telegram import health
+from bot.telegram.commands import Commands
 from bot.telegram.config import ConfigurationError, GatewayConfig, from_environment
 from bot.telegram.gateway import Gateway
 from bot.texts import say
@@ -49,19 +52,50 @@ async def set_command_menus(bot: Any) -> None:
         await bot.set_my_commands(command_menu(code), language_code=code)
 
 
+class RecordingQueue(asyncio.Queue):
+    """PTB's update queue, writing each update down before it is queued.
+
+    The webhook answers Telegram only once ``put`` returned, so an update
+    Telegram was told arrived is in the database, whichever replica dies.
+    """
+
+    def __init__(self, gateway: Gateway):
+        super().__init__()
+        self.gateway = gateway
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            await self.gateway.record(item)
+        await super().put(item)
+
+
+class OneChatAtATime(SimpleUpdateProcessor):
+    """Chats side by side (up to the limit), each update handled once and its chat's updates one at a time."""
+
+    def __init__(self, gateway: Gateway, max_concurrent_updates: int):
+        super().__init__(max_concurrent_updates)
+        self.gateway = gateway
+
+    async def do_process_update(self, update: object, coroutine: Any) -> None:
+        await self.gateway.process(update, coroutine)
+
+
 def build_application(config: GatewayConfig) -> tuple[Application, Gateway]:
     gateway = Gateway(config)
+    queue = RecordingQueue(gateway)
     builder = (
         Application.builder()
         .token(config.token)
+        .update_queue(queue)
         # Telegram's flood limits: PTB's limiter spaces the calls and waits out RetryAfter.
         .rate_limiter(AIORateLimiter(max_retries=3))
-        # Chats are handled side by side; the gateway keeps each chat in order.
-        .concurrent_updates(32)
+        .concurrent_updates(OneChatAtATime(gateway, 32))
     )
     if config.base_url:
         builder = builder.base_url(config.base_url).base_file_url(file_url_for(config.base_url))
     application = builder.build()
+    # An update a replica that stopped had received goes back into the queue of this one.
+    gateway.resubmit = lambda raw: application.create_task(queue.put(Update.de_json(raw, application.bot)))
     add_handlers(application, gateway)
     return application, gateway
 
@@ -76,19 +110,20 @@ def add_handlers(application: Application, gateway: Gateway) -> None:
     # filters.Chat() with no chat matches no chat: the gateway runs without a mediators' group too.
     mediators_group = filters.Chat(gateway.config.mediator_chat_id) if gateway.config.mediator_chat_id is not None else filters.Chat()
     newcomers = (filters.ChatType.PRIVATE | filters.ChatType.GROUPS) & ~mediators_group
-    application.add_handler(TypeHandler(Update, gateway.record_update), group=-1)
+    commands, data_requests = Commands(gateway), gateway.data_requests
     application.add_handler(CallbackQueryHandler(gateway.mediation.on_callback, pattern=r"^(take|end|release):\d+$"))
+    application.add_handler(CallbackQueryHandler(data_requests.on_forget_answer, pattern=r"^forget:(yes|no)$"))
     application.add_handler(MessageHandler(mediators_group & ~filters.StatusUpdate.ALL, gateway.mediation.on_group_message))
     for name, callback in (
-        ("start", gateway.on_start),
-        ("language", gateway.on_language),
-        ("help", gateway.on_help),
-        ("human", gateway.on_human),
-        ("mydata", gateway.on_mydata),
-        ("forget", gateway.on_forget),
+        ("start", commands.on_start),
+        ("language", commands.on_language),
+        ("help", commands.on_help),
+        ("human", commands.on_human),
+        ("mydata", data_requests.on_mydata),
+        ("forget", data_requests.on_forget),
     ):
         application.add_handler(CommandHandler(name, callback, filters=newcomers))
-    application.add_handler(MessageHandler(newcomers & filters.COMMAND, gateway.on_unknown_command))
+    application.add_handler(MessageHandler(newcomers & filters.COMMAND, commands.on_unknown_command))
     application.add_handler(MessageHandler(newcomers & filters.TEXT & ~filters.COMMAND, gateway.on_text))
     # Everything else a person can send (media, dice, stories, polls...) gets an answer or reaches the mediator.
     application.add_handler(MessageHandler(newcomers & ~filters.TEXT & ~filters.StatusUpdate.ALL, gateway.on_media))
@@ -124,9 +159,13 @@ async def running(config: GatewayConfig) -> AsyncIterator[Gateway]:
             )
         else:
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=config.poll_timeout)
+        # Up only now: Telegram answered and updates are being received.
+        endpoint = await health.serve(gateway) if config.health_port is not None else None
         try:
             yield gateway
         finally:
+            if endpoint is not None:
+                await endpoint.cleanup()
             await application.updater.stop()
             await application.stop()
             await gateway.stop()

@@ -1,37 +1,37 @@
-"""The gateway's configuration, from environment variables with working defaults."""
+"""The gateway's configuration, as bot.settings reads it, in one frozen object the gateway's parts share."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 
-from bot import privacy, settings
-
-DEFAULT_RASA_URL = "http://127.0.0.1:5005"
-DEFAULT_ACTION_HEALTH_URL = "http://127.0.0.1:5055/health"
+from bot import settings
 
 
 class ConfigurationError(ValueError):
-    pass
+    """A gateway setting that cannot work; the message names the variable and the fix."""
 
 
 @dataclass(frozen=True)
 class GatewayConfig:
     token: str
+    database_url: str = field(default_factory=settings.database_url)
+    tracker_database_url: str = field(default_factory=lambda: settings.tracker_store().url)
     mediator_chat_id: int | None = None
     base_url: str | None = None  # a local Bot API server, or a test fake
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
-    rasa_url: str = DEFAULT_RASA_URL
+    rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str | None = None
-    action_health_url: str | None = DEFAULT_ACTION_HEALTH_URL
+    action_health_url: str | None = "http://127.0.0.1:5055/health"
     rasa_timeout: float = 30.0
     poll_timeout: int = 30  # long polling: seconds Telegram holds getUpdates open
-    database_url: str = field(default_factory=settings.database_url)
-    tracker_database_url: str = field(default_factory=privacy.tracker_database_url)
-    retention_days: int = field(default_factory=settings.retention_days)
+    retention_days: int = settings.DEFAULT_RETENTION_DAYS
+    # Where replicas share chat locks and flood allowances; None: this process alone, in memory.
+    redis_url: str | None = None
+    health_listen: str = "127.0.0.1"
+    health_port: int | None = None  # None: no health endpoint (tests that run several gateways in one process)
     # How often the queue of kept messages and the handoff queue are looked at.
     tick: dt.timedelta = dt.timedelta(seconds=5)
     reannounce_every: dt.timedelta = dt.timedelta(minutes=10)
@@ -44,43 +44,35 @@ class GatewayConfig:
         return bool(self.webhook_url)
 
 
-def _seconds(name: str, default: float) -> dt.timedelta:
-    return dt.timedelta(seconds=float(os.environ.get(name, default)))
-
-
 def from_environment() -> GatewayConfig:
     try:
-        tracker_url, retention = settings.tracker_store().url, settings.retention_days()
+        token = settings.telegram_token()
+        if not token:
+            raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token")
+        webhook_url, secret, listen, port = settings.telegram_webhook()
+        burst, interval = settings.flood_allowance()
+        return GatewayConfig(
+            token=token,
+            database_url=settings.database_url(),
+            tracker_database_url=settings.tracker_store().url,
+            mediator_chat_id=settings.telegram_mediator_chat_id(),
+            base_url=settings.telegram_base_url(),
+            webhook_url=webhook_url,
+            webhook_secret=secret,
+            webhook_listen=listen,
+            webhook_port=port,
+            rasa_url=settings.rasa_url(),
+            rasa_token=settings.rasa_token(),
+            action_health_url=settings.action_health_url(),
+            rasa_timeout=settings.rasa_timeout(),
+            retention_days=settings.retention_days(),
+            redis_url=settings.redis_url(),
+            health_listen=settings.health_listen(),
+            health_port=settings.gateway_health_port(),
+            tick=dt.timedelta(seconds=settings.gateway_tick_seconds()),
+            reannounce_every=dt.timedelta(seconds=settings.handoff_reannounce_seconds()),
+            flood_burst=burst,
+            flood_interval=dt.timedelta(seconds=interval),
+        )
     except settings.SettingsError as error:
         raise ConfigurationError(str(error)) from error
-    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
-    if not token:
-        raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token")
-    chat = os.environ.get("TELEGRAM_MEDIATOR_CHAT_ID", "").strip()
-    try:
-        mediator_chat_id = int(chat) if chat else None
-    except ValueError as error:
-        raise ConfigurationError(f"TELEGRAM_MEDIATOR_CHAT_ID must be a chat id such as -1001234567890, not {chat!r}") from error
-    webhook_url = os.environ.get("TELEGRAM_WEBHOOK_URL") or None
-    secret = os.environ.get("TELEGRAM_WEBHOOK_SECRET") or None
-    if webhook_url and not secret:
-        raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL: it proves updates come from Telegram")
-    return GatewayConfig(
-        token=token,
-        mediator_chat_id=mediator_chat_id,
-        base_url=os.environ.get("TELEGRAM_BASE_URL") or None,
-        webhook_url=webhook_url,
-        webhook_secret=secret,
-        webhook_listen=os.environ.get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1"),
-        webhook_port=int(os.environ.get("TELEGRAM_WEBHOOK_PORT", 8443)),
-        rasa_url=os.environ.get("RASA_URL", DEFAULT_RASA_URL).rstrip("/"),
-        rasa_token=os.environ.get("RASA_TOKEN") or None,
-        action_health_url=os.environ.get("ACTION_HEALTH_URL", DEFAULT_ACTION_HEALTH_URL) or None,
-        rasa_timeout=float(os.environ.get("ACOLLIDA_RASA_TIMEOUT", 30)),
-        tick=_seconds("ACOLLIDA_GATEWAY_TICK_SECONDS", 5),
-        reannounce_every=_seconds("ACOLLIDA_HANDOFF_REANNOUNCE_SECONDS", 600),
-        flood_burst=int(os.environ.get("ACOLLIDA_FLOOD_BURST", 6)),
-        flood_interval=_seconds("ACOLLIDA_FLOOD_INTERVAL_SECONDS", 3),
-        tracker_database_url=tracker_url,
-        retention_days=retention,
-    )

@@ -25,9 +25,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.handoff.models import utcnow
-from bot.handoff.queue import as_utc
-from bot.knowledge.database import session_scope
+from bot.database.base import as_utc, utcnow
+from bot.database.sessions import in_thread
 from bot.telegram import rendering
 from bot.telegram.models import OutgoingMessage
 
@@ -40,8 +39,9 @@ SEND_VENUE = "send_venue"
 GIVE_UP_AFTER = dt.timedelta(hours=24)
 MAX_BACKOFF_SECONDS = 60.0
 
-# Hooks, set by the gateway: where in the group a request's messages go, what
-# a posted message means to a handoff, and who must hear of a message given up.
+# Hooks, set by the mediators' side: where in the group a request's messages go,
+# what a posted message means to a handoff, and who must hear of a message given up.
+# Placement and Delivered run inside the outbox's own database transaction.
 Placement = Callable[[Session, OutgoingMessage], dict[str, Any]]
 Delivered = Callable[[Session, OutgoingMessage, Any], None]
 GivenUp = Callable[[OutgoingMessage, str], Awaitable[None]]
@@ -103,16 +103,19 @@ def backoff(attempts: int) -> float:
 
 
 class Outbox:
-    def __init__(self, engine: Any, bot: Callable[[], Any], placement: Placement, delivered: Delivered, given_up: GivenUp):
+    def __init__(self, engine: Any, bot: Callable[[], Any]):
         self.engine = engine
         self._bot = bot
-        self._placement = placement
-        self._delivered = delivered
-        self._given_up = given_up
+        self._placement: Placement = lambda session, row: {}
+        self._delivered: Delivered = lambda session, row, sent: None
+        self._given_up: GivenUp = _nobody_to_tell
         self._lanes: dict[int, asyncio.Lock] = {}
         self._again: set[int] = set()
         self._tasks: set[asyncio.Task] = set()
         self._timers: dict[int, asyncio.TimerHandle] = {}
+
+    def set_hooks(self, placement: Placement, delivered: Delivered, given_up: GivenUp) -> None:
+        self._placement, self._delivered, self._given_up = placement, delivered, given_up
 
     # --- when to send ------------------------------------------------------------------------
 
@@ -124,8 +127,7 @@ class Outbox:
 
     async def deliver_due(self) -> None:
         """Every lane with a message due: the background loop's round (messages put by other processes too)."""
-        with session_scope(self.engine) as session:
-            chats = sorted(set(session.execute(select(OutgoingMessage.chat_id).where(OutgoingMessage.next_attempt_at <= utcnow())).scalars()))
+        chats = await in_thread(self.engine, _chats_due)
         for chat_id in chats:
             if not self._busy(chat_id):
                 self.kick(chat_id)
@@ -174,33 +176,40 @@ class Outbox:
 
     async def _send_next(self, chat_id: int) -> bool:
         """Sends the chat's oldest message if it is due; True when one was sent or given up."""
-        with session_scope(self.engine) as session:
-            row = session.execute(select(OutgoingMessage).where(OutgoingMessage.chat_id == chat_id).order_by(OutgoingMessage.id).limit(1)).scalars().first()
-            if row is None:
-                return False
-            wait = (as_utc(row.next_attempt_at) - utcnow()).total_seconds()
-            if wait > 0:
-                self._wake_later(chat_id, wait)
-                return False
-            call = self._call_for(session, row)
-            row_id, created_at, attempts = row.id, as_utc(row.created_at), row.attempts
+        found = await in_thread(self.engine, self._next_of, chat_id)
+        if found is None:
+            return False
+        wait, call, row_id, created_at, attempts = found
+        if wait > 0:
+            self._wake_later(chat_id, wait)
+            return False
         try:
             sent = await call()
         except RetryAfter as error:
-            return self._keep(row_id, attempts, _seconds(error.retry_after), "RetryAfter", created_at)
+            return await self._keep(row_id, attempts, _seconds(error.retry_after), "RetryAfter", created_at)
         except (BadRequest, Forbidden, ChatMigrated) as error:
             # Telegram will not take this message however often it is sent.
             log.warning("Telegram refused an outgoing message for good (%s)", type(error).__name__)
             await self._give_up(row_id, type(error).__name__)
             return True
         except TelegramError as error:  # 5xx, time-outs, the network: later
-            return self._keep(row_id, attempts, backoff(attempts + 1), type(error).__name__, created_at)
-        with session_scope(self.engine) as session:
-            row = session.get(OutgoingMessage, row_id)
-            if row is not None:
-                self._delivered(session, row, sent)
-                session.delete(row)
+            return await self._keep(row_id, attempts, backoff(attempts + 1), type(error).__name__, created_at)
+        await in_thread(self.engine, self._sent, row_id, sent)
         return True
+
+    def _next_of(self, session: Session, chat_id: int):
+        row = session.execute(select(OutgoingMessage).where(OutgoingMessage.chat_id == chat_id).order_by(OutgoingMessage.id).limit(1)).scalars().first()
+        if row is None:
+            return None
+        wait = (as_utc(row.next_attempt_at) - utcnow()).total_seconds()
+        call = self._call_for(session, row) if wait <= 0 else None
+        return wait, call, row.id, as_utc(row.created_at), row.attempts
+
+    def _sent(self, session: Session, row_id: int, sent: Any) -> None:
+        row = session.get(OutgoingMessage, row_id)
+        if row is not None:
+            self._delivered(session, row, sent)
+            session.delete(row)
 
     def _call_for(self, session: Session, row: OutgoingMessage) -> Callable[[], Awaitable[Any]]:
         bot, payload = self._bot(), dict(row.payload)
@@ -214,17 +223,13 @@ class Outbox:
             return lambda: bot.send_venue(row.chat_id, payload["latitude"], payload["longitude"], payload["title"], payload["address"], **where)
         raise ValueError(f"unknown outgoing method {row.method!r}")
 
-    def _keep(self, row_id: int, attempts: int, delay: float, error: str, created_at: dt.datetime) -> bool:
+    async def _keep(self, row_id: int, attempts: int, delay: float, error: str, created_at: dt.datetime) -> bool:
         if utcnow() - created_at > GIVE_UP_AFTER:
             self.kick_give_up(row_id, error)
             return True
-        with session_scope(self.engine) as session:
-            row = session.get(OutgoingMessage, row_id)
-            if row is None:
-                return True  # erased meanwhile
-            row.attempts, row.last_error = attempts + 1, error
-            row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
-            chat_id = row.chat_id
+        chat_id = await in_thread(self.engine, _postpone, row_id, attempts + 1, error, delay)
+        if chat_id is None:
+            return True  # erased meanwhile
         log.warning("Telegram did not take an outgoing message (%s): trying again in %.0f s", error, delay)
         self._wake_later(chat_id, delay)
         return False
@@ -235,13 +240,36 @@ class Outbox:
         task.add_done_callback(self._tasks.discard)
 
     async def _give_up(self, row_id: int, reason: str) -> None:
-        with session_scope(self.engine) as session:
-            row = session.get(OutgoingMessage, row_id)
-            if row is None:
-                return
-            session.expunge(row)
-            session.execute(delete(OutgoingMessage).where(OutgoingMessage.id == row_id))
-        await self._given_up(row, reason)
+        row = await in_thread(self.engine, _take_out, row_id)
+        if row is not None:
+            await self._given_up(row, reason)
+
+
+def _chats_due(session: Session) -> list[int]:
+    return sorted(set(session.execute(select(OutgoingMessage.chat_id).where(OutgoingMessage.next_attempt_at <= utcnow())).scalars()))
+
+
+def _postpone(session: Session, row_id: int, attempts: int, error: str, delay: float) -> int | None:
+    row = session.get(OutgoingMessage, row_id)
+    if row is None:
+        return None
+    row.attempts, row.last_error = attempts, error
+    row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+    return row.chat_id
+
+
+def _take_out(session: Session, row_id: int) -> OutgoingMessage | None:
+    """Removes the message from the outbox; returns it, detached, for whoever must hear of it."""
+    row = session.get(OutgoingMessage, row_id)
+    if row is None:
+        return None
+    session.expunge(row)
+    session.execute(delete(OutgoingMessage).where(OutgoingMessage.id == row_id))
+    return row
+
+
+async def _nobody_to_tell(row: OutgoingMessage, reason: str) -> None:
+    return None
 
 
 def _seconds(retry_after: Any) -> float:

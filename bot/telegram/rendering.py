@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.handoff.models import ButtonPayload, utcnow
+from bot.database.base import utcnow
+from bot.telegram.models import ButtonPayload
 from bot.handoff.protocol import HANDOFF_KEY
 
 TELEGRAM_TEXT_LIMIT = 4096

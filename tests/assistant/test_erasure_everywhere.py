@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import MetaData, create_engine, select
 
-from bot import privacy, settings
+from bot import privacy, settings, tracker_events
 from bot.logs import WithholdMessageText
 from bot.evaluation import free_port
 from bot.telegram.app import running
@@ -88,7 +88,7 @@ async def test_forget_leaves_nothing_of_the_person_in_any_store_or_log(deploymen
             async with running(config):
                 fake.user_sends(newcomer, newcomer, SECRET)
                 await fake.async_wait_for_messages(newcomer, 1, timeout=60)
-                assert privacy.user_messages(store.url, str(newcomer.id)), "the message is in the store the settings name"
+                assert tracker_events.user_messages(store.url, str(newcomer.id)), "the message is in the store the settings name"
                 before = len(fake.messages_to(newcomer))
                 fake.user_sends(newcomer, newcomer, "/forget")
                 confirm = (await fake.async_wait_for_messages(newcomer, before + 1, timeout=20))[before]

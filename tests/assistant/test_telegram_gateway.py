@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from bot.evaluation import free_port
 from bot.handoff import mediators, queue
-from bot.handoff.models import CLAIMED, ENDED, OPEN_STATUSES, HandoffRequest, Newcomer
+from bot.handoff.models import CLAIMED, ENDED, OPEN_STATUSES, HandoffRequest
+from bot.telegram.models import ChatProfile
 from bot.knowledge import answers
-from bot.knowledge.database import engine_for, session_scope
-from bot import privacy
+from bot.database.sessions import engine_for, session_scope
+from bot import tracker_events
 from bot.telegram.app import command_menu, running
 from bot.telegram.config import GatewayConfig
 from bot.texts import say
@@ -65,7 +66,7 @@ def registered(knowledge_url):
     with session_scope(engine) as session:
         # The tests share a database: a request left open would be released (its mediator gone) into the next test's group.
         for request in session.execute(select(HandoffRequest).where(HandoffRequest.status.in_(OPEN_STATUSES))).scalars():
-            request.status, request.rasa_event_due = ENDED, None
+            request.status = ENDED
         for mediator in mediators.all_mediators(session):
             session.delete(mediator)
 
@@ -279,9 +280,9 @@ async def test_forget_erases_conversation_profile_and_handoffs_after_confirmatio
         fake.user_presses(newcomer, newcomer, confirm["message_id"], "forget:yes")
         assert (await texts_after(fake, newcomer, before + 1))[0] == say("forget_done", "fr")
 
-    assert privacy.user_messages(rasa_server.tracker_database_url, str(newcomer.id)) == []
+    assert tracker_events.user_messages(rasa_server.tracker_database_url, str(newcomer.id)) == []
     with session_scope(engine_for(knowledge_url)) as session:
-        assert session.get(Newcomer, newcomer.id) is None and session.get(HandoffRequest, request_id) is None
+        assert session.get(ChatProfile, newcomer.id) is None and session.get(HandoffRequest, request_id) is None
     assert any(f"#{request_id}" in (m.get("text") or "") and "erased" in m["text"] for m in fake.messages_to(mediators_group))
 
 

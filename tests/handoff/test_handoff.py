@@ -8,8 +8,9 @@ import pytest
 
 from bot.cli import main
 from bot.handoff import availability, hours, mediators, queue
-from bot.handoff.models import CLAIMED, ENDED, RASA_PAUSE, RASA_RESUME, REASON_SENSITIVE, WAITING, HandoffRequest
-from bot.knowledge.database import engine_for, session_scope, upgrade_schema
+from bot.handoff.models import CLAIMED, ENDED, EVENT_CLOSED, EVENT_OPENED, REASON_SENSITIVE, WAITING, HandoffRequest
+from bot.database.schema import upgrade_schema
+from bot.database.sessions import engine_for, session_scope
 from bot.texts import say
 
 MADRID = dt.timezone(dt.timedelta(hours=1))  # Europe/Madrid in November
@@ -65,7 +66,7 @@ def test_one_open_request_per_chat_and_its_life(session):
     first, created = queue.open_request(session, chat_id=7, sender_id="7", language="ar", reason=REASON_SENSITIVE, topic="asylum")
     again, created_again = queue.open_request(session, chat_id=7, sender_id="7", language="ar", reason=REASON_SENSITIVE)
     assert created and not created_again and again.id == first.id
-    assert first.status == WAITING and first.rasa_event_due == RASA_PAUSE
+    assert first.status == WAITING and [event[1:] for event in queue.events_due(session, 7)] == [(first.id, "7", EVENT_OPENED)]
     aisha = add(session, 101, "Aisha", "ar", "mon-sun 00:00-23:59")
     assert queue.claim(session, first.id, aisha)
     session.refresh(first)
@@ -75,7 +76,12 @@ def test_one_open_request_per_chat_and_its_life(session):
     assert queue.claim(session, first.id, aisha)
     session.refresh(first)
     queue.close(session, first)
-    assert first.status == ENDED and first.rasa_event_due == RASA_RESUME and queue.open_request_of(session, 7) is None
+    assert first.status == ENDED and queue.open_request_of(session, 7) is None
+    assert [event[3] for event in queue.events_due(session, 7)] == [EVENT_OPENED, EVENT_CLOSED]  # delivered in order
+    queue.event_delivered(session, queue.events_due(session, 7)[0][0])
+    assert [event[3] for event in queue.events_due(session, 7)] == [EVENT_CLOSED]
+    queue.forget_chat(session, 7)
+    assert queue.events_due(session, 7) == [] and session.get(HandoffRequest, first.id) is None
 
 
 def test_announcements_are_due_once_then_again_after_the_interval(session):

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.knowledge.check import check_pack
-from bot.knowledge.database import engine_for, session_scope, upgrade_schema
+from bot.database.schema import upgrade_schema
+from bot.database.sessions import engine_for, session_scope
 from bot.knowledge.export import write_pack
 from bot.knowledge.models import Article, Municipality, Office
 from bot.knowledge.pack import PackInvalid, load_pack

@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from bot import privacy
 from bot.handoff import mediators, queue
-from bot.handoff.models import UPDATE_PENDING, ButtonPayload, HandoffRequest, Newcomer, ReceivedUpdate, TranscriptMessage
-from bot.knowledge.database import engine_for, session_scope, upgrade_schema
+from bot.handoff.models import HandoffRequest, TranscriptMessage
+from bot.telegram.models import UPDATE_PENDING, ButtonPayload, ChatProfile, ReceivedUpdate
+from bot.database.schema import upgrade_schema
+from bot.database.sessions import engine_for, session_scope
 from bot.telegram import inbox, rendering
 from bot.telegram.app import check_ready, file_url_for
 from bot.telegram.config import ConfigurationError, GatewayConfig, from_environment
@@ -55,27 +57,41 @@ def test_rasa_replies_become_texts_venues_and_handoffs(session):
     assert out[1].title == "OAC Vic" and out[3].request_id == 12
 
 
-def test_an_update_is_handled_once_and_a_kept_message_waits_in_order(session):
-    assert inbox.first_delivery(session, 100, 42) and not inbox.first_delivery(session, 100, 42)
-    assert inbox.first_delivery(session, 101, 42)
+def test_an_update_is_recorded_on_arrival_handled_once_and_a_kept_message_waits_in_order(session):
+    inbox.record(session, 100, 42, {"update_id": 100})
+    inbox.record(session, 100, 42, {"update_id": 100})  # Telegram delivered it again: still one
+    inbox.record(session, 101, 42, {"update_id": 101})
+    assert inbox.claim(session, 100) and not inbox.claim(session, 100)  # one replica handles it, once
+    assert inbox.earlier_in_hand(session, 42, 101) and not inbox.earlier_in_hand(session, 42, 100)
+    assert inbox.claim(session, 101)
     inbox.keep(session, 101, "segon", {"chat_id": 42})
+    assert inbox.earlier_unanswered(session, 42, 101)  # 100 is still being handled: 101 waits for it
     inbox.keep(session, 100, "primer", {"chat_id": 42})
     assert [u.text for u in inbox.pending_of(session, 42)] == ["primer", "segon"]
+    assert session.get(ReceivedUpdate, 100).raw is None  # once kept, the update itself is not
     assert inbox.chats_with_pending(session) == [42]
     inbox.answered(session, 100)
     stored = session.get(ReceivedUpdate, 100)
     assert stored.text is None and stored.status != UPDATE_PENDING  # the text is not kept once answered
+    assert not inbox.earlier_unanswered(session, 42, 101)
     inbox.forget_chat(session, 42)
     assert inbox.pending_of(session, 42) == []
 
 
-def test_the_flood_limit_allows_a_burst_then_one_message_per_interval():
-    now = [0.0]
-    limit = inbox.FloodLimit(burst=3, interval=dt.timedelta(seconds=2), clock=lambda: now[0])
-    assert [limit.allow(1) for _ in range(4)] == [True, True, True, False]
-    assert limit.allow(2)  # another chat is not held back
-    now[0] += 2.0
-    assert limit.allow(1) and not limit.allow(1)
+def test_what_a_replica_that_died_had_received_is_handed_out_again_then_given_up(session):
+    inbox.record(session, 200, 43, {"update_id": 200, "message": {"text": "hola"}})
+    inbox.record(session, 201, 43, {"update_id": 201})
+    assert inbox.claim(session, 201)  # a replica began 201 and died
+    assert inbox.abandoned(session) == []  # not yet: handling takes seconds
+    later = dt.datetime.now(dt.timezone.utc) + inbox.ABANDONED_AFTER + dt.timedelta(seconds=1)
+    assert [raw["update_id"] for raw in inbox.abandoned(session, later)] == [200, 201]
+    assert inbox.claim(session, 200) and inbox.claim(session, 201)  # each can be handled again, once
+    for _ in range(inbox.MAX_HANDLING_ATTEMPTS):
+        later += inbox.ABANDONED_AFTER * 2
+        inbox.abandoned(session, later)
+        inbox.claim(session, 201)
+    assert 201 not in [raw["update_id"] for raw in inbox.abandoned(session, later + inbox.ABANDONED_AFTER * 2)]
+    assert session.get(ReceivedUpdate, 201).raw is None  # an update that keeps failing is not kept for ever
 
 
 def test_configuration_comes_from_the_environment_and_says_what_is_missing(monkeypatch):
@@ -102,7 +118,7 @@ def test_retention_removes_old_gateway_records_but_keeps_open_handoffs(database_
     old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=100)
     with session_scope(engine_for(database_url)) as session:
         for chat_id in (1, 2, 3):
-            session.add(Newcomer(chat_id=chat_id, first_seen_at=old, last_seen_at=old))
+            session.add(ChatProfile(chat_id=chat_id, first_seen_at=old, last_seen_at=old))
         session.flush()
         closed, _ = queue.open_request(session, chat_id=1, sender_id="1", language="ar", reason="asked")
         queue.record(session, closed, "newcomer", "text", "un missatge antic")
@@ -114,8 +130,8 @@ def test_retention_removes_old_gateway_records_but_keeps_open_handoffs(database_
         session.add(ButtonPayload(key="k", payload="/greet", created_at=old))
     assert privacy.purge_gateway_data(database_url, days=90) > 0
     with session_scope(engine_for(database_url)) as session:
-        assert session.get(Newcomer, 1) is None and session.get(Newcomer, 3) is None
-        assert session.get(Newcomer, 2) is not None and session.get(HandoffRequest, still_open.id) is not None
+        assert session.get(ChatProfile, 1) is None and session.get(ChatProfile, 3) is None
+        assert session.get(ChatProfile, 2) is not None and session.get(HandoffRequest, still_open.id) is not None
         assert session.get(HandoffRequest, closed.id) is None
         assert session.execute(select(TranscriptMessage)).first() is None
         assert session.get(ReceivedUpdate, 1) is None and session.get(ButtonPayload, "k") is None

@@ -1,20 +1,23 @@
-"""Engines, sessions and schema migrations for the knowledge base."""
+"""Engines and sessions for the application's database.
+
+The sessions are synchronous (SQLAlchemy 1.4, Rasa's pin). Code on an event
+loop (the gateway, the actions) runs its database work through ``in_thread``,
+so that a slow query holds up one conversation, not every other one.
+"""
 from __future__ import annotations
 
+import asyncio
 from contextlib import contextmanager
-from functools import lru_cache
-from pathlib import Path
-from typing import Iterator
+from functools import lru_cache, partial
+from typing import Callable, Iterator, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot import settings
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=8)
@@ -49,13 +52,16 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
-def alembic_config(url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
+def in_session(engine: Engine, work: Callable[..., T], *args, **kwargs) -> T:
+    """``work(session, *args, **kwargs)`` in one committed transaction."""
+    with session_scope(engine) as session:
+        return work(session, *args, **kwargs)
 
 
-def upgrade_schema(url: str | None = None) -> None:
-    """Bring the database to the newest schema; safe to run at every start."""
-    command.upgrade(alembic_config(url or settings.database_url()), "head")
+async def in_thread(engine: Engine, work: Callable[..., T], *args, **kwargs) -> T:
+    """``work(session, ...)`` in one transaction, on a worker thread: the event loop goes on meanwhile.
+
+    What ``work`` returns must be plain values or detached objects (sessions do
+    not expire on commit), never something that loads lazily afterwards.
+    """
+    return await asyncio.get_running_loop().run_in_executor(None, partial(in_session, engine, work, *args, **kwargs))
