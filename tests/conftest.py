@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.knowledge.database import engine_for, session_scope, upgrade_schema
+from bot.database.schema import upgrade_schema
+from bot.database.sessions import engine_for, session_scope
 from bot.knowledge.pack import load_pack
 from bot.knowledge.store import replace_content
 

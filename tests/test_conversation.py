@@ -12,7 +12,8 @@ from bot import conversation
 from bot.handoff.models import REASON_FAILURES, REASON_SENSITIVE
 from bot.conversation import Context
 from bot.knowledge import answers
-from bot.knowledge.database import engine_for, session_scope, upgrade_schema
+from bot.database.schema import upgrade_schema
+from bot.database.sessions import engine_for, session_scope
 from bot.knowledge.store import replace_content
 from bot.language import detect
 from bot.texts import say
