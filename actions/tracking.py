@@ -8,7 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.conversation import Context, Turn, offer_other_language
-from bot.handoff.protocol import TELEGRAM_CHANNEL
+from bot.channel_protocol import TELEGRAM_CHANNEL
 from bot.language import Detection
 from bot.languages import normalise_code
 

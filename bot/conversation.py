@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import replies
-from bot.handoff import availability, queue
-from bot.handoff.protocol import HANDOFF_KEY
+from bot.channel_protocol import HANDOFF_KEY
 from bot.database.base import utcnow
+from bot.handoff import availability, queue
 from bot.handoff.models import REASON_ASKED, REASON_FAILURES, REASON_SENSITIVE, REASON_UNSUPPORTED_LANGUAGE, REASONS
 from bot.knowledge import answers
 from bot.knowledge.search import search
 from bot.language import Detection, likely_readable_language
+from bot.language.scripts import NO_LETTERS
 from bot.languages import LANGUAGES_BY_CODE, LOCAL_LANGUAGE, is_supported
 from bot.replies import Reply, button, human_button, sentence, yes_no_buttons
 from bot.texts import say
@@ -199,7 +200,7 @@ def deny(session: Session, context: Context) -> Turn:
 def not_understood(session: Session, context: Context) -> Turn:
     """The NLU is unsure: search the knowledge base in the person's language."""
     language = context.reply_language
-    if context.detection.script == "None":
+    if context.detection.script == NO_LETTERS:
         return Turn([sentence("no_text", language, "no_text", [human_button(language)])])
     if context.detection.unsupported and context.language is None:
         # A language we cannot read: say so where they may read it, and offer a person.

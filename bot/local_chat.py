@@ -13,6 +13,7 @@ import uuid
 
 import requests
 
+from bot.channel_protocol import VENUE_KEY
 from bot.languages import normalise_code
 
 DEFAULT_URL = "http://127.0.0.1:5005/webhooks/rest/webhook"
@@ -35,7 +36,7 @@ def render(messages: list[dict]) -> list[dict]:
     for message in messages:
         if message.get("text"):
             print(f"\n🤖 {message['text']}")
-        venue = (message.get("custom") or {}).get("venue")
+        venue = (message.get("custom") or {}).get(VENUE_KEY)
         if venue:
             print(f"   🗺  https://www.openstreetmap.org/?mlat={venue['latitude']}&mlon={venue['longitude']}#map=18/{venue['latitude']}/{venue['longitude']}")
         for button in message.get("buttons") or []:

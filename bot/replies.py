@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.channel_protocol import VENUE_KEY
 from bot.knowledge.models import Article, Office
 from bot.languages import LANGUAGES_BY_CODE, SUPPORTED_LANGUAGES
 from bot.opening_hours import WEEKDAYS, consecutive_days
@@ -35,7 +36,7 @@ def reply(text: str, language: str, answer: str, buttons: list[dict] | None = No
     if buttons:
         message["buttons"] = buttons
     if venue:
-        message["json_message"] = {"venue": venue}
+        message["json_message"] = {VENUE_KEY: venue}
     return message
 
 

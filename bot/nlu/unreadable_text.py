@@ -19,9 +19,10 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.language.scripts import NO_LETTERS, OTHER
 from bot.nlu.language_detector import LANGUAGE
 
-UNREADABLE_SCRIPTS = ("None", "Other")
+UNREADABLE_SCRIPTS = (NO_LETTERS, OTHER)
 
 
 def is_unreadable(message: Message) -> bool:

@@ -16,17 +16,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Awaitable
+from typing import Any, Awaitable, Callable
 
 from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.channel_protocol import TELEGRAM_CHANNEL
 from bot.database.base import utcnow
 from bot.handoff import queue
 from bot.handoff.models import HandoffRequest
-from bot.handoff.protocol import TELEGRAM_CHANNEL
 from bot.telegram import inbox, outbox, rendering, replicas
 from bot.telegram.assistant import AssistantClient, AssistantSilent, AssistantUnavailable, conversation_language
 from bot.telegram.config import GatewayConfig
@@ -54,6 +54,8 @@ class Gateway:
         self.mediation = Mediation(self.messenger, self.assistant, self.locks)
         self.data_requests = DataRequests(self.messenger, self.assistant, self.mediation, self.locks)
         self._background: asyncio.Task | None = None
+        # Set by the application: puts an update a stopped replica left back into PTB's queue.
+        self.resubmit: Callable[[dict], None] | None = None
 
     @property
     def bot(self) -> Any:
@@ -97,17 +99,15 @@ class Gateway:
         """Sends what waits in the outbox, takes up what a dead replica left, answers kept messages,
         finishes erasures, delivers handoff events, announces waiting requests."""
         await self.outbox.deliver_due()
-        for raw in await self.messenger.db(inbox.abandoned):
-            log.warning("update %s was left unhandled by a gateway that stopped: handled here", raw.get("update_id"))
-            self.resubmit(raw)
+        if self.resubmit is not None:
+            for raw in await self.messenger.db(inbox.abandoned):
+                log.warning("update %s was left unhandled by a gateway that stopped: handled here", raw.get("update_id"))
+                self.resubmit(raw)
         for chat_id in await self.messenger.db(inbox.chats_with_pending):
             async with self.locks.hold(chat_id):
                 await self.answer_kept_messages(chat_id, flood_limited=True)
         await self.data_requests.tick()
         await self.mediation.tick()
-
-    # The application sets this: it puts a recovered update back into PTB's queue.
-    resubmit = staticmethod(lambda raw: None)
 
     # --- every update --------------------------------------------------------------------------
 

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.channel_protocol import HANDOFF_KEY, VENUE_KEY
 from bot.database.base import utcnow
 from bot.telegram.models import ButtonPayload
-from bot.handoff.protocol import HANDOFF_KEY
 
 TELEGRAM_TEXT_LIMIT = 4096
 PAYLOAD_PREFIX = "p:"
@@ -79,8 +79,8 @@ def render(session: Session, replies: list[dict[str, Any]]) -> list[TextOut | Ve
             buttons = [(button["title"], payload_key(session, button["payload"])) for button in reply.get("buttons") or []]
             out.append(TextOut(reply["text"], buttons))
         custom = reply.get("custom") or {}
-        if "venue" in custom:
-            venue = custom["venue"]
+        if VENUE_KEY in custom:
+            venue = custom[VENUE_KEY]
             out.append(VenueOut(venue["latitude"], venue["longitude"], venue["title"], venue["address"]))
         if HANDOFF_KEY in custom:
             out.append(HandoffOpened(int(custom[HANDOFF_KEY]["request_id"])))

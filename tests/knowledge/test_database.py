@@ -1,12 +1,12 @@
 """The schema: migrations run on SQLite and PostgreSQL and agree with the models."""
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+import multiprocessing
 
 from alembic import command
-from sqlalchemy import text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
 
 from bot.database.base import metadata
 from bot.database.schema import alembic_config, load_models, upgrade_schema
@@ -53,3 +53,16 @@ def test_the_data_layer_migration_keeps_profiles_and_due_rasa_events(database_ur
         assert connection.execute(text("SELECT chat_id, language FROM newcomers")).all() == [(41, "ur")]
         assert connection.execute(text("SELECT id, rasa_event_due FROM handoff_requests ORDER BY id")).all() == [(1, "pause"), (2, "resume"), (3, None)]
     engine.dispose()
+
+
+def test_replicas_starting_together_migrate_one_after_the_other(postgres_url):
+    """Several processes upgrading one PostgreSQL database at once (gateway replicas at start): all succeed."""
+    processes = [multiprocessing.get_context("spawn").Process(target=upgrade_schema, args=(postgres_url,)) for _ in range(3)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+    assert [process.exitcode for process in processes] == [0, 0, 0]
+    engine = engine_for(postgres_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1

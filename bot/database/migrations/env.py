@@ -5,6 +5,9 @@ from bot.database.base import metadata
 from bot.database.schema import load_models
 from bot.database.sessions import engine_for
 
+# Any fixed number: the PostgreSQL advisory lock the migrations hold.
+MIGRATION_LOCK = 4_207_133
+
 load_models()
 url = context.config.get_main_option("sqlalchemy.url")
 
@@ -23,6 +26,9 @@ else:
         try:
             context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Replicas starting together migrate one after the other; the later ones find the schema current.
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 context.run_migrations()
         finally:
             if sqlite:
