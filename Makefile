@@ -16,12 +16,12 @@ TRAINING_INPUTS := config.yml domain.yml bot/embeddings.py $(shell find nlu_data
 PACK_FILES := $(shell find $(PACK) -name '*.yml' 2>/dev/null)
 MODEL := models/acollida.tar.gz
 
-.PHONY: run test install validate eval bench clean
+.PHONY: run test install validate eval bench clean nginx
 
 run: $(MODEL) var/.imported
 	$(VENV)/bin/acollida run --model $(MODEL)
 
-test: $(INSTALLED) validate $(MODEL)
+test: $(INSTALLED) validate $(MODEL) nginx
 	ACOLLIDA_TEST_MODEL=$(MODEL) $(PY) -m pytest -p no:cacheprovider
 
 install: $(INSTALLED)
@@ -37,6 +37,12 @@ $(INSTALLED): requirements.lock pyproject.toml
 var/.imported: $(INSTALLED) $(PACK_FILES)
 	$(VENV)/bin/acollida kb import $(PACK)
 	@mkdir -p var && touch $@
+
+# tests/topology and tests/test_deploy.py put Debian's nginx in front of the replicas; only the binary is
+# needed, so the service the package starts is stopped.
+nginx:
+	@test -x /usr/sbin/nginx || { apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; } \
+		&& { service nginx stop >/dev/null 2>&1 || true; }; }
 
 validate: $(INSTALLED)
 	$(RASA) data validate --fail-on-warnings --config config.yml --domain domain.yml --data nlu_data

@@ -1,7 +1,8 @@
-"""`acollida run`: the action server, the Rasa server and the local chat, together.
+"""`acollida run`: the action server, the Rasa server, the Telegram gateway (with a token) and the local chat, together.
 
-Servers log to var/logs/; Ctrl-C (or leaving the chat) stops every process
-started here.
+A supervisor starts each part, says it is ready only once it answers, and restarts
+a part that exits, with backoff. Ctrl-C, SIGTERM and SIGHUP (or leaving the chat)
+stop every process started here. Servers log to the log folder of bot.settings.
 """
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import argparse
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import requests
 
@@ -24,8 +27,14 @@ from bot.telegram.app import check_ready
 from bot.telegram.config import ConfigurationError
 from bot.telegram.config import from_environment as telegram_configuration
 
-RASA_PORT = 5005
-ACTIONS_PORT = settings.ACTIONS_PORT
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_GRACE_SECONDS = 15
+SERVER_START_TIMEOUT = 300
+GATEWAY_START_TIMEOUT = 60
+TELEGRAM_HINT = " (is Telegram, or TELEGRAM_BASE_URL, reachable?)"
+MAX_RESTART_DELAY = 60
+# A part that stayed up this long failed for a new reason: its next restart waits 1 s again.
+STAYED_UP_SECONDS = 300
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,29 +70,62 @@ def start(command: list[str], log_name: str) -> subprocess.Popen:
     return process
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
+def _signal_group(process: subprocess.Popen, number: int) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        os.killpg(process.pid, number)
+
+
+def stop_all(processes: list[subprocess.Popen], grace: float = STOP_GRACE_SECONDS) -> None:
+    """Stops each process's group: SIGTERM to all at once, SIGKILL to what is left after the grace period."""
+    for process in processes:
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        # Also when the leader exited: what it spawned may still run, holding its port.
+        _signal_group(process, signal.SIGKILL)
         process.wait()
 
 
-def wait_until_up(url: str, process: subprocess.Popen, what: str, timeout: float = 300) -> None:
+def stop(process: subprocess.Popen) -> None:
+    stop_all([process])
+
+
+def _answers(url: str) -> bool:
+    with contextlib.suppress(requests.RequestException):
+        return requests.get(url, timeout=2).status_code == 200
+    return False
+
+
+def _wait_for(
+    answers: Callable[[], bool], process: subprocess.Popen, what: str, log: Path, timeout: float,
+    stopping: threading.Event | None = None, hint: str = "",
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stopping is not None and stopping.is_set():
+            raise RuntimeError(f"{what} was stopping while starting")
         if process.poll() is not None:
-            raise RuntimeError(f"{what} stopped while starting (exit code {process.returncode}); see var/logs/")
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(url, timeout=2).ok:
-                return
+            raise RuntimeError(f"{what} stopped while starting ({_exit_description(process.returncode)}); see {log}")
+        if answers():
+            return
         time.sleep(0.5)
-    raise RuntimeError(f"{what} did not start within {timeout:.0f} s; see var/logs/")
+    raise RuntimeError(f"{what} did not answer within {timeout:.0f} s{hint}; see {log}")
+
+
+def wait_until_up(url: str, process: subprocess.Popen, what: str, timeout: float = SERVER_START_TIMEOUT) -> None:
+    """Waits until GET url answers 200; RuntimeError when the process exits first or the time is up."""
+    _wait_for(lambda: _answers(url), process, what, settings.log_dir(), timeout)
+
+
+def _exit_description(code: int) -> str:
+    if code >= 0:
+        return f"exit code {code}"
+    with contextlib.suppress(ValueError):  # real-time signals have no name
+        return f"killed by {signal.Signals(-code).name}"
+    return f"killed by signal {-code}"
 
 
 def action_server_command(port: int) -> list[str]:
@@ -91,8 +133,9 @@ def action_server_command(port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def action_server(port: int = ACTIONS_PORT) -> Iterator[str]:
-    """A running action server; yields its webhook URL."""
+def action_server(port: int | None = None) -> Iterator[str]:
+    """A running action server (on the port of the settings unless told); yields its webhook URL."""
+    port = port or settings.actions_port()
     process = start(action_server_command(port), "actions")
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, "the action server")
@@ -111,29 +154,197 @@ def gateway_command(ready_file: Path) -> list[str]:
     return [sys.executable, "-m", "bot.cli", "telegram", "--ready-file", str(ready_file)]
 
 
-def wait_until_ready(ready_file: Path, process: subprocess.Popen, what: str, log_name: str, timeout: float = 60) -> None:
+def wait_until_ready(ready_file: Path, process: subprocess.Popen, what: str, log_name: str, timeout: float = GATEWAY_START_TIMEOUT) -> None:
     """Waits for the file a process writes once it works (the gateway: after Telegram answered)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} stopped while starting (exit code {process.returncode}); see {log_path(log_name)}")
-        if ready_file.is_file():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not start within {timeout:.0f} s (is Telegram, or TELEGRAM_BASE_URL, reachable?); see {log_path(log_name)}")
+    _wait_for(ready_file.is_file, process, what, log_path(log_name), timeout, hint=TELEGRAM_HINT)
 
 
-def gateway(ready_file: Path | None = None) -> subprocess.Popen:
-    """The Telegram gateway, started and receiving updates."""
-    ready_file = ready_file or settings.var_dir() / "telegram.ready"
-    ready_file.unlink(missing_ok=True)
-    process = start(gateway_command(ready_file), "telegram")
-    try:
-        wait_until_ready(ready_file, process, "the Telegram gateway", "telegram")
-    except RuntimeError:
-        stop(process)
-        raise
-    return process
+# --- the supervisor ----------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    """One process of the stack: how to start it, how to tell it is up, and its restarts."""
+
+    name: str  # "action server": "action server ready", "the action server exited"
+    log_name: str
+    command: list[str]
+    answers: Callable[[], bool]
+    where: str  # what "ready" means, for the operator: where it answers
+    start_timeout: float = SERVER_START_TIMEOUT
+    before_start: Callable[[], None] = lambda: None
+    timeout_hint: str = ""  # what to check when it does not answer in time
+    process: subprocess.Popen | None = None
+    up_since: float | None = None
+    failures: int = 0
+    # Held while the process is replaced, so that stopping the stack never misses a restarted one.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def what(self) -> str:
+        return f"the {self.name}"
+
+    def restart_delay(self) -> float:
+        """1, 2, 4 … 60 s between the restarts of a part that keeps failing."""
+        if self.up_since is not None and time.monotonic() - self.up_since >= STAYED_UP_SECONDS:
+            self.failures = 0
+        delay = min(MAX_RESTART_DELAY, 2 ** min(self.failures, 6))
+        self.failures += 1
+        return delay
+
+
+class Supervisor:
+    """Brings the parts up in order and keeps them up until the stack stops.
+
+    Its thread is no daemon: whatever ends the main thread, the interpreter waits
+    for it to stop every child, so none is left running (orphaned, holding its port).
+    """
+
+    def __init__(self, parts: list[Part]) -> None:
+        self.parts = parts
+        self.stopping = threading.Event()
+        self.settled = threading.Event()  # every part is up, or one did not come up
+        self.failure: str | None = None
+        self._thread = threading.Thread(target=self._run, name="supervisor")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._thread.ident is not None:  # a signal may come before it started
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self._bring_up()
+            self.stopping.wait()
+        finally:
+            self._stop_children()
+
+    def _bring_up(self) -> None:
+        try:
+            for part in self.parts:
+                print(f"starting the {part.name}...", flush=True)
+                self._start(part)
+                print(f"{part.name} ready {part.where} (pid {part.process.pid}; log {log_path(part.log_name)})", flush=True)
+                threading.Thread(target=self._keep_up, args=(part,), name=f"keep up {part.name}", daemon=True).start()
+        except RuntimeError as error:
+            if not self.stopping.is_set():
+                self.failure = str(error)
+        finally:
+            self.settled.set()
+
+    def _start(self, part: Part) -> None:
+        """Starts the part and waits until it answers; RuntimeError naming its log when it does not."""
+        with part.lock:
+            if self.stopping.is_set():
+                raise RuntimeError(f"{part.what} was not started: stopping")
+            part.before_start()
+            part.up_since = None
+            try:
+                part.process = start(part.command, part.log_name)
+            except OSError as error:
+                raise RuntimeError(f"cannot start {part.what}: {error}") from error
+        try:
+            _wait_for(part.answers, part.process, part.what, log_path(part.log_name), part.start_timeout, self.stopping, part.timeout_hint)
+        except RuntimeError:
+            stop(part.process)  # one that runs without answering is not left behind
+            raise
+        part.up_since = time.monotonic()
+
+    def _keep_up(self, part: Part) -> None:
+        """Restarts the part each time it exits, until the stack stops."""
+        while True:
+            code = part.process.wait()
+            if self.stopping.is_set():
+                return
+            stop(part.process)  # what it spawned may still hold its port
+            delay = part.restart_delay()
+            print(
+                f"{part.what} exited ({_exit_description(code)}); see {log_path(part.log_name)}; restarting it in {delay} s",
+                file=sys.stderr, flush=True,
+            )
+            if self.stopping.wait(delay):
+                return
+            try:
+                self._start(part)
+            except RuntimeError as error:
+                if self.stopping.is_set():
+                    return
+                print(str(error), file=sys.stderr, flush=True)
+                continue
+            print(f"{part.name} back up {part.where} (pid {part.process.pid})", flush=True)
+
+    def _stop_children(self) -> None:
+        self.stopping.set()
+        processes = []
+        for part in self.parts:
+            with part.lock:
+                if part.process is not None:
+                    processes.append(part.process)
+        stop_all(processes)
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket() as probe:
+        # A port the last run left in TIME_WAIT is free; one something listens on is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _gateway_answers(ready_file: Path, health_port: int) -> bool:
+    """Up once it wrote its ready file (Telegram answered, updates arrive) and its /health answers.
+
+    A gateway that serves no /health yet (nothing listens on its port) is judged by its ready file alone.
+    """
+    if not ready_file.is_file():
+        return False
+    return not _listening(health_port) or _answers(f"http://127.0.0.1:{health_port}/health")
+
+
+def _parts(model: str, rasa_port: int, actions_port: int) -> list[Part]:
+    parts = [
+        Part("action server", "actions", action_server_command(actions_port),
+             lambda: _answers(f"http://127.0.0.1:{actions_port}/health"), f"on http://127.0.0.1:{actions_port}"),
+        Part("Rasa server", "rasa", rasa_server_command(model, rasa_port),
+             lambda: _answers(f"http://127.0.0.1:{rasa_port}/status"), f"on http://127.0.0.1:{rasa_port}"),
+    ]
+    if settings.telegram_token():
+        ready_file, health_port = settings.var_dir() / "telegram.ready", settings.gateway_health_port()
+        parts.append(Part(
+            "Telegram gateway", "telegram", gateway_command(ready_file), lambda: _gateway_answers(ready_file, health_port),
+            "and receiving updates", GATEWAY_START_TIMEOUT,
+            # A gateway killed before it could remove its ready file must not look up at its next start.
+            before_start=lambda: ready_file.unlink(missing_ok=True), timeout_hint=TELEGRAM_HINT,
+        ))
+    return parts
+
+
+def _ports() -> list[tuple[int, str, str]]:
+    """(port, what listens there, the setting) for each port the stack listens on."""
+    ports = [(settings.actions_port(), "the action server", "ACOLLIDA_ACTIONS_PORT"), (settings.rasa_port(), "the Rasa server", "ACOLLIDA_RASA_PORT")]
+    if settings.telegram_token():
+        ports.append((settings.gateway_health_port(), "the Telegram gateway's /health", "ACOLLIDA_GATEWAY_HEALTH_PORT"))
+    return ports
+
+
+def _taken_port_problem() -> str | None:
+    """Another process on a port would answer for a part that did not start (or poll the same bot twice)."""
+    for port, what, variable in _ports():
+        if _port_taken(port):
+            return (f"port {port} ({what}, {variable}) is taken by another process: is `acollida run` already running? "
+                    f"Stop it, or set {variable} to a free port")
+    return None
 
 
 PURGE_EVERY_SECONDS = 3600
@@ -154,49 +365,67 @@ def _purge_while_running(stopped: threading.Event) -> None:
             print(f"the hourly purge failed ({type(error).__name__}); it runs again in an hour", file=sys.stderr, flush=True)
 
 
-def _check_telegram_configuration() -> None:
+def _telegram_configuration_problem() -> str | None:
     """With a token set, a wrong gateway configuration stops `acollida run` before anything starts."""
-    if os.environ.get("TELEGRAM_BOT_TOKEN"):
+    if not settings.telegram_token():
+        return None
+    try:
         check_ready(telegram_configuration())
+    except ConfigurationError as error:
+        return str(error)
+    return None
+
+
+def _stop_on_signal(stopping: threading.Event) -> Callable[[int, object], None]:
+    def handler(number: int, frame: object) -> None:
+        # Once stopping, a second Ctrl-C or SIGTERM must not cut the stopping short.
+        if not stopping.is_set():
+            stopping.set()
+            # Raised in the main thread, it interrupts what that waits for (the chat's input(), a sleep).
+            raise KeyboardInterrupt
+
+    return handler
 
 
 def _run(args: argparse.Namespace) -> int:
-    processes: list[subprocess.Popen] = []
     try:
         settings.tracker_store()  # /forget and retention must find the store Rasa will write to
+        rasa_port, actions_port = settings.rasa_port(), settings.actions_port()
+        parts = _parts(args.model, rasa_port, actions_port)
+        problem = _taken_port_problem()
     except settings.SettingsError as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return 2
-    try:
-        _check_telegram_configuration()
-    except ConfigurationError as error:
-        print(f"cannot start the Telegram gateway: {error}", file=sys.stderr)
+    if problem:
+        print(f"cannot start: {problem}", file=sys.stderr)
+        return 2
+    telegram_problem = _telegram_configuration_problem()
+    if telegram_problem:
+        print(f"cannot start the Telegram gateway: {telegram_problem}", file=sys.stderr)
         return 2
     _purge_expired_conversations()
-    stopped = threading.Event()
-    threading.Thread(target=_purge_while_running, args=(stopped,), daemon=True).start()
+    supervisor = Supervisor(parts)
+    previous_handlers = {number: signal.signal(number, _stop_on_signal(supervisor.stopping)) for number in STOP_SIGNALS}
     try:
-        with action_server():
-            print("action server ready; starting Rasa (loading the model takes a moment)...", flush=True)
-            rasa = start(rasa_server_command(args.model, RASA_PORT), "rasa")
-            processes.append(rasa)
-            wait_until_up(f"http://127.0.0.1:{RASA_PORT}/status", rasa, "the Rasa server")
-            print(f"Rasa ready on http://127.0.0.1:{RASA_PORT} (logs in var/logs/)", flush=True)
-            if os.environ.get("TELEGRAM_BOT_TOKEN"):
-                processes.append(gateway())
-                print(f"Telegram gateway ready: receiving updates (logs in {log_path('telegram')})", flush=True)
-                if not args.no_chat:
-                    print("the local chat is open too; Ctrl-C stops everything", flush=True)
-            if args.no_chat:
-                rasa.wait()
-                return rasa.returncode or 0
-            return run_chat(f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook", args.language_code)
+        threading.Thread(target=_purge_while_running, args=(supervisor.stopping,), daemon=True).start()
+        supervisor.start()
+        return _serve(args, supervisor, rasa_port)
     except KeyboardInterrupt:
         return 0
-    except RuntimeError as error:
-        print(str(error), file=sys.stderr)
-        return 1
     finally:
-        stopped.set()
-        for process in processes:
-            stop(process)
+        supervisor.stop()
+        for number, handler in previous_handlers.items():
+            signal.signal(number, handler)
+
+
+def _serve(args: argparse.Namespace, supervisor: Supervisor, rasa_port: int) -> int:
+    while not supervisor.settled.wait(0.5):  # a timeout, so that a signal is handled at once
+        pass
+    if supervisor.failure:
+        print(supervisor.failure, file=sys.stderr, flush=True)
+        return 1
+    print(f"the assistant is up; logs in {settings.log_dir()}; Ctrl-C stops everything", flush=True)
+    if args.no_chat:
+        while True:
+            time.sleep(3600)
+    return run_chat(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", args.language_code)
