@@ -16,12 +16,12 @@ TRAINING_INPUTS := config.yml domain.yml bot/embeddings.py $(shell find nlu_data
 PACK_FILES := $(shell find $(PACK) -name '*.yml' 2>/dev/null)
 MODEL := models/acollida.tar.gz
 
-.PHONY: run test install validate eval bench clean nginx
+.PHONY: run test install validate eval bench clean debian-packages
 
 run: $(MODEL) var/.imported
 	$(VENV)/bin/acollida run --model $(MODEL)
 
-test: $(INSTALLED) validate $(MODEL) nginx
+test: $(INSTALLED) validate $(MODEL) debian-packages
 	ACOLLIDA_TEST_MODEL=$(MODEL) $(PY) -m pytest -p no:cacheprovider
 
 install: $(INSTALLED)
@@ -38,11 +38,13 @@ var/.imported: $(INSTALLED) $(PACK_FILES)
 	$(VENV)/bin/acollida kb import $(PACK)
 	@mkdir -p var && touch $@
 
-# tests/topology and tests/test_deploy.py put Debian's nginx in front of the replicas; only the binary is
-# needed, so the service the package starts is stopped.
-nginx:
+# Debian packages the tests need: nginx (tests/topology and tests/test_deploy.py put it in front of the
+# replicas; only the binary is used, so the service the package starts is stopped) and chromium (the
+# console's browser tests, driven by Playwright; never `playwright install`).
+debian-packages:
 	@test -x /usr/sbin/nginx || { apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; } \
 		&& { service nginx stop >/dev/null 2>&1 || true; }; }
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 validate: $(INSTALLED)
 	$(RASA) data validate --fail-on-warnings --config config.yml --domain domain.yml --data nlu_data

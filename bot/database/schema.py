@@ -12,7 +12,7 @@ from bot import settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Every package that declares tables; importing them registers the tables on the one metadata.
-MODEL_MODULES = ("bot.knowledge.models", "bot.handoff.models", "bot.telegram.models")
+MODEL_MODULES = ("bot.knowledge.models", "bot.handoff.models", "bot.telegram.models", "bot.console.models")
 
 
 def load_models() -> None:
