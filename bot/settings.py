@@ -194,9 +194,19 @@ def flood_allowance() -> tuple[int, float]:
     return _number("ACOLLIDA_FLOOD_BURST", 6, int, 1), _number("ACOLLIDA_FLOOD_INTERVAL_SECONDS", 3.0)
 
 
+# Rasa's lock on a conversation lives this long when its replica dies holding it. Shorter than the
+# gateway's wait for Rasa, so the replica that takes over answers before the gateway gives up; far
+# longer than a turn takes.
+TICKET_LOCK_LIFETIME_SECONDS = 15
+
+
 def rasa_environment() -> dict[str, str]:
     """What a Rasa process needs in its environment to expand the endpoints file as we do."""
-    return {"ACOLLIDA_VAR_DIR": str(var_dir()), "ACTION_ENDPOINT_URL": action_endpoint_url()}
+    return {
+        "ACOLLIDA_VAR_DIR": str(var_dir()),
+        "ACTION_ENDPOINT_URL": action_endpoint_url(),
+        "TICKET_LOCK_LIFETIME": _text("TICKET_LOCK_LIFETIME", str(TICKET_LOCK_LIFETIME_SECONDS)),
+    }
 
 
 def tracker_store() -> TrackerStore:
@@ -295,3 +305,107 @@ def _same_database(url: str) -> str:
     if url.startswith("sqlite:///"):
         return "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
     return url.replace("postgresql+psycopg2://", "postgresql://")
+
+
+# --- the staff console -------------------------------------------------------------------------
+# A console on a loopback address is one person's machine; on any other address it is
+# production, where a setting that would leave staff sessions guessable or sent in clear
+# refuses the start (SettingsError naming the variable and the fix).
+
+CONSOLE_SECRET_FILE = "console-secret"
+CONSOLE_MIN_SECRET_LENGTH = 32
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in _TRUE + _FALSE:
+        raise SettingsError(f"{name} must be true or false, not {value!r}")
+    return value in _TRUE
+
+
+def console_host() -> str:
+    return _text("ACOLLIDA_CONSOLE_HOST", "127.0.0.1")
+
+
+def console_port() -> int:
+    return _port("ACOLLIDA_CONSOLE_PORT", 5080)
+
+
+def console_in_production() -> bool:
+    """True when the console listens on an address other machines can reach."""
+    import ipaddress
+
+    host = console_host()
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name other than localhost resolves to who knows where
+        return True
+
+
+def console_secret_key() -> str:
+    """The key that signs staff sessions; on a loopback host one is generated once and kept in the var folder."""
+    key = _text("ACOLLIDA_CONSOLE_SECRET_KEY")
+    fix = "set it to a random value of 32 characters or more, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+    if console_in_production():
+        if key is None:
+            raise SettingsError(f"ACOLLIDA_CONSOLE_SECRET_KEY is not set and the console listens on {console_host()}: {fix}")
+        if len(key) < CONSOLE_MIN_SECRET_LENGTH:
+            raise SettingsError(f"ACOLLIDA_CONSOLE_SECRET_KEY is too weak ({len(key)} characters) for a console on {console_host()}: {fix}")
+    return key or _generated_console_secret()
+
+
+def _generated_console_secret() -> str:
+    import secrets
+
+    path = var_dir() / CONSOLE_SECRET_FILE
+    try:
+        # Created readable by its owner only, and never overwritten: every process shares one key.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def console_allowed_hosts() -> list[str]:
+    """The Host names the console answers to (a request naming another gets 400)."""
+    value = _text("ACOLLIDA_CONSOLE_ALLOWED_HOSTS")
+    if value is None:
+        if console_in_production():
+            raise SettingsError(
+                f"ACOLLIDA_CONSOLE_ALLOWED_HOSTS is not set and the console listens on {console_host()}: "
+                "set it to the names staff type in the address bar, e.g. console.example.org"
+            )
+        return ["127.0.0.1", "localhost"]
+    hosts = [host.strip().lower() for host in value.split(",") if host.strip()]
+    for host in hosts:
+        if "*" in host[1:] or (host.startswith("*") and host != "*" and not host.startswith("*.")):
+            raise SettingsError(f"ACOLLIDA_CONSOLE_ALLOWED_HOSTS: {host!r} is not a host name; a wildcard may only start one, as in *.example.org")
+    if not hosts or (console_in_production() and "*" in hosts):
+        raise SettingsError("ACOLLIDA_CONSOLE_ALLOWED_HOSTS must name the hosts the console answers to, e.g. console.example.org")
+    return hosts
+
+
+def console_secure_cookies() -> bool:
+    """Session cookies only over HTTPS; required in production."""
+    secure = _flag("ACOLLIDA_CONSOLE_SECURE_COOKIES", False)
+    if console_in_production() and not secure:
+        raise SettingsError(
+            f"ACOLLIDA_CONSOLE_SECURE_COOKIES is off and the console listens on {console_host()}: "
+            "serve it over HTTPS (the load balancer) and set ACOLLIDA_CONSOLE_SECURE_COOKIES=true"
+        )
+    return secure
+
+
+def console_session_hours() -> float:
+    """A staff session ends after this many hours without a request."""
+    hours = _number("ACOLLIDA_CONSOLE_SESSION_HOURS", 8.0)
+    if hours <= 0:
+        raise SettingsError(f"ACOLLIDA_CONSOLE_SESSION_HOURS must be more than 0, not {hours}")
+    return hours

@@ -8,9 +8,17 @@ import httpx
 
 log = logging.getLogger(__name__)
 
+# What a load balancer answers when the replica it chose died or is down.
+REPLICA_GONE_STATUSES = (502, 503, 504)
+
 
 class AssistantUnavailable(Exception):
     """Rasa or the action server is down, slow, or answered nothing."""
+
+
+class ReplicaGone(AssistantUnavailable):
+    """The Rasa server the request reached went away before answering (behind a load balancer: 502, 503, 504,
+    or no connection); another replica may answer at once."""
 
 
 class AssistantSilent(AssistantUnavailable):
@@ -38,8 +46,12 @@ class AssistantClient:
             response = await self._http.post(
                 f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender_id, "message": text, "metadata": metadata}
             )
+        except (httpx.ConnectError, httpx.RemoteProtocolError) as error:
+            raise ReplicaGone(f"Rasa: {type(error).__name__}") from error
         except httpx.HTTPError as error:
             raise AssistantUnavailable(f"Rasa: {type(error).__name__}") from error
+        if response.status_code in REPLICA_GONE_STATUSES:
+            raise ReplicaGone(f"Rasa answered HTTP {response.status_code}")
         if response.status_code != 200:
             raise AssistantUnavailable(f"Rasa answered HTTP {response.status_code}")
         replies = response.json()

@@ -28,7 +28,7 @@ from bot.database.base import utcnow
 from bot.handoff import queue
 from bot.handoff.models import HandoffRequest
 from bot.telegram import inbox, outbox, rendering, replicas
-from bot.telegram.assistant import AssistantClient, AssistantSilent, AssistantUnavailable, conversation_language
+from bot.telegram.assistant import AssistantClient, AssistantSilent, AssistantUnavailable, ReplicaGone, conversation_language
 from bot.telegram.config import GatewayConfig
 from bot.telegram.data_requests import DataRequests
 from bot.telegram.mediation import Mediation
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 # A message the assistant keeps answering with nothing is given up after this many tries.
 MAX_SILENT_ATTEMPTS = 3
 HUMAN_PAYLOAD = "/request_human"
+# Before asking another replica: long enough for the load balancer to have seen the first one fail.
+REPLICA_RETRY_SECONDS = 0.2
 
 
 class Gateway:
@@ -265,9 +267,19 @@ class Gateway:
             await self._sent_then_opened(chat_id, opened)
 
     async def _ask_assistant(self, chat_id: int, text: str, metadata: dict) -> list[dict[str, Any]]:
-        """Rasa's answer; a conversation Rasa holds paused with no handoff open (the stores disagreed) is resumed first."""
+        """Rasa's answer; a conversation Rasa holds paused with no handoff open (the stores disagreed) is resumed first.
+
+        When the replica a request reached went away, the request is made again at
+        once (the load balancer picks a live one): the newcomer hears of an outage
+        only when the assistant is really down.
+        """
         try:
-            return await self.assistant.send(str(chat_id), text, metadata)
+            try:
+                return await self.assistant.send(str(chat_id), text, metadata)
+            except ReplicaGone as error:
+                log.warning("a Rasa replica went away (%s): asking again", error)
+                await asyncio.sleep(REPLICA_RETRY_SECONDS)
+                return await self.assistant.send(str(chat_id), text, metadata)
         except AssistantSilent:
             tracker = await self.assistant.tracker(str(chat_id))
             in_handoff = await self.messenger.db(lambda session: queue.open_request_of(session, chat_id) is not None)

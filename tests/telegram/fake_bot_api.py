@@ -19,6 +19,12 @@ What it fakes
   confirms and drops, limit, timeout), or, once ``setWebhook`` was called, POSTed in order to
   the webhook with the ``X-Telegram-Bot-Api-Secret-Token`` header; each delivery's HTTP
   status is recorded.
+- Webhook delivery as Telegram does it, when asked: with `webhook_retry_delay` a delivery
+  that fails (connection refused, no answer within `webhook_timeout`, a status other than
+  2xx) is made again after that delay until the webhook accepts it, and the updates after
+  it wait. With `concurrent_webhook` the updates of different chats are delivered side by
+  side, up to setWebhook's ``max_connections`` (default 40) at once, each chat's one after
+  the other. By default one update is POSTed at a time and a failed delivery is dropped.
 - The methods a gateway uses (see `FakeBotAPI._METHOD_NAMES`), with Telegram's error
   answers for common mistakes: unknown chat, empty or too long text, callback data over 64
   bytes, HTML that Telegram rejects, editing without a change, answering a callback query
@@ -42,8 +48,8 @@ What it does not fake
   resulting plain text and no entities. The raw parameters are in `calls`.
 - Channels, inline mode, payments, sending polls, poll answers and votes, media groups,
   business accounts, reactions, permissions and membership (the bot may post in and delete
-  from every known chat), webhook retries and certificates, and rate limits other than
-  those asked for with `fail_next` and `fail_for`.
+  from every known chat), webhook certificates, Telegram's growing delay between webhook
+  retries, and rate limits other than those asked for with `fail_next` and `fail_for`.
 - Failures are answered before the method runs, so a refused call never has an effect; a
   real 5xx may come after Telegram did send the message. Errors are always JSON; a real
   502 from Telegram's front end may be an HTML page instead (PTB raises NetworkError
@@ -55,6 +61,7 @@ Everything a test inspects (`calls`, `messages_to`, ...) is returned as a copy.
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import json
 import math
@@ -255,6 +262,11 @@ class _Webhook:
     allowed_updates: list[str] | None
     last_error_date: int | None = None
     last_error_message: str | None = None
+    # How many deliveries may be under way at once (with `concurrent_webhook`).
+    connections: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.connections = asyncio.Semaphore(self.max_connections)
 
 
 @dataclass
@@ -349,8 +361,16 @@ class FakeBotAPI:
     }
 
     def __init__(self, token: str = "123456:TEST-TOKEN", bot_username: str = "acollida_test_bot",
-                 bot_id: int | None = None, first_update_id: int = 10_001):
+                 bot_id: int | None = None, first_update_id: int = 10_001, *,
+                 webhook_retry_delay: float | None = None, concurrent_webhook: bool = False,
+                 webhook_timeout: float = 10.0):
+        """`webhook_retry_delay`: seconds before a failed webhook delivery is made again (None:
+        it is dropped); `concurrent_webhook`: deliver to several chats at once; see the module
+        docstring. `webhook_timeout`: seconds a delivery waits for the webhook's answer."""
         self.token = token
+        self.webhook_retry_delay = webhook_retry_delay
+        self.concurrent_webhook = concurrent_webhook
+        self.webhook_timeout = webhook_timeout
         self.bot_username = bot_username
         self.bot_id = bot_id if bot_id is not None else int(token.split(":")[0])
         # Method names are case-insensitive in the Bot API.
@@ -450,8 +470,13 @@ class FakeBotAPI:
     async def _open(self) -> None:
         self._closing = False
         self._updates_arrived = asyncio.Event()
-        self._webhook_queue: asyncio.Queue[JSON] = asyncio.Queue()
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        # Updates waiting for the webhook, by lane (a chat, or one lane for all), and the task
+        # delivering each lane; the lane's first update is the one being delivered.
+        self._webhook_lanes: dict[int | None, collections.deque[JSON]] = {}
+        self._lane_tasks: dict[int | None, asyncio.Task] = {}
+        self._http = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
+            connector=aiohttp.TCPConnector(limit=0))  # setWebhook's max_connections limits
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method_request)
         app.router.add_get("/file/bot{token}/{file_path:.+}", self._handle_file_request)
@@ -460,13 +485,14 @@ class FakeBotAPI:
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self._port = self._runner.addresses[0][1]
-        self._webhook_worker = asyncio.create_task(self._deliver_to_webhook())
 
     async def _close(self) -> None:
         self._closing = True
         self._updates_arrived.set()
-        self._webhook_worker.cancel()
-        await asyncio.gather(self._webhook_worker, return_exceptions=True)
+        tasks = list(self._lane_tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self._http.close()
         await self._runner.cleanup()
 
@@ -677,7 +703,7 @@ class FakeBotAPI:
     def _route(self, update: JSON) -> None:
         """To the webhook if one is set, else to the getUpdates queue. Caller holds the lock."""
         if self._webhook is not None:
-            self._call_in_loop(self._webhook_queue.put_nowait, update)
+            self._call_in_loop(self._queue_for_webhook, update)
             return
         self._pending.append(_QueuedUpdate(update))
         self._pending.sort(key=lambda queued: queued.update_id)
@@ -725,21 +751,43 @@ class FakeBotAPI:
             post = self._post_update(self._webhook.url, update, secret)
             return asyncio.run_coroutine_threadsafe(post, self._loop)
 
-    async def _deliver_to_webhook(self) -> None:
-        """Server-loop task: POSTs queued updates one by one, in order."""
-        while True:
-            update = await self._webhook_queue.get()
-            with self._lock:
-                webhook = self._webhook
-                if webhook is None:  # deleted meanwhile: the update waits for getUpdates
-                    self._route(update)
-                    continue
-            status, error = await self._post_update(webhook.url, update, webhook.secret_token)
-            with self._lock:
-                self._webhook_deliveries.append(WebhookDelivery(update["update_id"], status, error))
-                if error is not None:
-                    webhook.last_error_date = int(time.time())
-                    webhook.last_error_message = error
+    def _queue_for_webhook(self, update: JSON) -> None:
+        """On the server loop: puts the update last in its lane, which a task delivers."""
+        key = _chat_key(update) if self.concurrent_webhook else None
+        lane = self._webhook_lanes.setdefault(key, collections.deque())
+        lane.append(update)
+        if key not in self._lane_tasks:
+            self._lane_tasks[key] = asyncio.create_task(self._deliver_lane(key, lane))
+
+    async def _deliver_lane(self, key: int | None, lane: collections.deque[JSON]) -> None:
+        """POSTs the lane's updates one by one, in order; each next one only once the previous
+        was accepted (or, without retries, failed)."""
+        try:
+            while lane:
+                update = lane[0]
+                with self._lock:
+                    webhook = self._webhook
+                    if webhook is None:  # deleted meanwhile: the updates wait for getUpdates
+                        for waiting in lane:
+                            self._route(waiting)
+                        lane.clear()
+                        return
+                async with webhook.connections:
+                    status, error = await self._post_update(webhook.url, update,
+                                                            webhook.secret_token)
+                with self._lock:
+                    self._webhook_deliveries.append(
+                        WebhookDelivery(update["update_id"], status, error))
+                    if error is not None:
+                        webhook.last_error_date = int(time.time())
+                        webhook.last_error_message = error
+                if error is not None and self.webhook_retry_delay is not None:
+                    await asyncio.sleep(self.webhook_retry_delay)
+                elif lane and lane[0] is update:  # not dropped by deleteWebhook meanwhile
+                    lane.popleft()
+        finally:
+            del self._lane_tasks[key]
+            del self._webhook_lanes[key]
 
     async def _post_update(self, url: str, update: JSON,
                            secret: str | None) -> tuple[int | None, str | None]:
@@ -1014,8 +1062,8 @@ class FakeBotAPI:
         self._webhook = None
         if params.get("drop_pending_updates"):
             self._pending = []
-            while not self._webhook_queue.empty():
-                self._webhook_queue.get_nowait()
+            for lane in self._webhook_lanes.values():
+                lane.clear()
         return True
 
     def _get_webhook_info(self, params: JSON) -> JSON:
@@ -1024,7 +1072,7 @@ class FakeBotAPI:
             return {"url": "", "has_custom_certificate": False,
                     "pending_update_count": len(self._pending)}
         info: JSON = {"url": webhook.url, "has_custom_certificate": False,
-                      "pending_update_count": self._webhook_queue.qsize(),
+                      "pending_update_count": sum(map(len, self._webhook_lanes.values())),
                       "max_connections": webhook.max_connections, "ip_address": "127.0.0.1"}
         if webhook.allowed_updates:
             info["allowed_updates"] = webhook.allowed_updates
@@ -1431,6 +1479,15 @@ def _as_user(user: FakeUser | FakeChat) -> FakeUser:
             raise ValueError(f"chat {user.id} is not a private chat, so it is not a user")
         return user.user
     return user
+
+
+def _chat_key(update: JSON) -> int | None:
+    """The chat an update is about; updates about no chat share one lane."""
+    for kind in ("message", "edited_message"):
+        if kind in update:
+            return update[kind]["chat"]["id"]
+    message = update.get("callback_query", {}).get("message")
+    return message["chat"]["id"] if message else None
 
 
 def _chat_id(chat: int | FakeChat) -> int:

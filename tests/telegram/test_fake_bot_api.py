@@ -763,3 +763,111 @@ def test_webhook_from_sync_code_records_statuses_and_errors(fake, alice):
     fake.user_sends(alice, alice, "polled")
     polled = httpx.post(f"{api}/getUpdates").json()["result"]
     assert [update["message"]["text"] for update in polled] == ["polled"]
+
+
+class _ScriptedReceiver(BaseHTTPRequestHandler):
+    """A webhook that answers each request as `server.answer(text)` says: a status, or a
+    number of seconds to wait (past the fake's timeout) before answering 200. It logs every
+    request as (text, "start"|"end") and the most requests it ever had under way at once."""
+
+    def do_POST(self):
+        text = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["message"]["text"]
+        server = self.server
+        with server.lock:
+            server.log.append((text, "start"))
+            server.under_way += 1
+            server.most_under_way = max(server.most_under_way, server.under_way)
+            answer = server.answer(text)
+        if isinstance(answer, float):
+            time.sleep(answer)
+            answer = 200
+        else:
+            time.sleep(server.work_seconds)
+        with server.lock:
+            server.log.append((text, "end"))
+            server.under_way -= 1
+        try:
+            self.send_response(answer)
+            self.end_headers()
+        except OSError:  # the fake stopped waiting
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def _scripted_receiver(answer, port: int = 0, work_seconds: float = 0.0) -> ThreadingHTTPServer:
+    receiver = ThreadingHTTPServer(("127.0.0.1", port), _ScriptedReceiver)
+    receiver.daemon_threads = True
+    receiver.lock = threading.Lock()
+    receiver.log, receiver.under_way, receiver.most_under_way = [], 0, 0
+    receiver.answer, receiver.work_seconds = answer, work_seconds
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    return receiver
+
+
+def _close(receiver: ThreadingHTTPServer) -> None:
+    receiver.shutdown()
+    receiver.server_close()
+
+
+def test_failed_webhook_deliveries_are_retried_until_accepted_in_order():
+    """Refused connections, a 500 and a timeout: every update arrives, in order, the next only
+    after the previous was accepted."""
+    answers = {"one": [500, 1.0]}  # then 200, as for every other text
+    port = _free_port()
+    with FakeBotAPI(webhook_retry_delay=0.1, webhook_timeout=0.3) as fake:
+        alice = fake.private_chat(1001, "Alice")
+        api = f"{fake.base_url}{fake.token}"
+        httpx.post(f"{api}/setWebhook", data={"url": f"http://127.0.0.1:{port}/hook"})
+        for text in ("one", "two", "three"):
+            fake.user_sends(alice, alice, text)
+        fake.wait_for(lambda: len(fake.webhook_deliveries) >= 2)  # nothing listens yet
+        receiver = _scripted_receiver(lambda text: (answers.get(text) or [200]).pop(0), port)
+        try:
+            fake.wait_for(lambda: [d.status for d in fake.webhook_deliveries][-3:] == [200] * 3)
+            info = httpx.get(f"{api}/getWebhookInfo").json()["result"]
+        finally:
+            _close(receiver)
+        statuses = [delivery.status for delivery in fake.webhook_deliveries]
+        ids = [delivery.update_id for delivery in fake.webhook_deliveries]
+
+    refused = statuses.index(500)
+    assert refused >= 2 and statuses[:refused] == [None] * refused
+    assert statuses[refused:] == [500, None, 200, 200, 200]  # None: the timeout
+    first, second, third = (update["update_id"] for update in fake.updates)
+    assert ids == [first] * (refused + 3) + [second, third]
+    started = [text for text, event in receiver.log if event == "start"]
+    assert started == ["one", "one", "one", "two", "three"]
+    assert info["pending_update_count"] == 0
+    assert info["last_error_message"].startswith("Connection failed")
+
+
+def test_concurrent_webhook_serves_chats_side_by_side_and_each_chat_in_order():
+    """Three chats, three messages each, two connections: never more than two deliveries at
+    once, never two of one chat; a chat whose delivery fails holds up only itself."""
+    answers = {"alice 1": [502, 502]}
+    receiver = _scripted_receiver(lambda text: (answers.get(text) or [200]).pop(0),
+                                  work_seconds=0.2)
+    try:
+        with FakeBotAPI(webhook_retry_delay=0.5, concurrent_webhook=True) as fake:
+            chats = [fake.private_chat(1000 + number, name)
+                     for number, name in enumerate(("alice", "bob", "carol"))]
+            httpx.post(f"{fake.base_url}{fake.token}/setWebhook", data={
+                "url": f"http://127.0.0.1:{receiver.server_port}/hook", "max_connections": "2"})
+            for number in (1, 2, 3):
+                for chat in chats:
+                    fake.user_sends(chat, chat, f"{chat.user.first_name} {number}")
+            fake.wait_for(lambda: sum(d.status == 200 for d in fake.webhook_deliveries) == 9)
+    finally:
+        _close(receiver)
+
+    assert receiver.most_under_way == 2
+    for name in ("alice", "bob", "carol"):
+        own = [entry for entry in receiver.log if entry[0].startswith(name)]
+        # one at a time: each start is followed by its own end
+        assert [event for _, event in own] == ["start", "end"] * (len(own) // 2)
+        assert list(dict.fromkeys(text for text, _ in own)) == [f"{name} {n}" for n in (1, 2, 3)]
+    answered = [text for text, event in receiver.log if event == "end"]
+    assert answered.count("alice 1") == 3
+    assert answered[-3:] == ["alice 1", "alice 2", "alice 3"]  # alice waited alone
