@@ -21,7 +21,7 @@ import datetime as dt
 import logging
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
@@ -38,6 +38,8 @@ SEND_VENUE = "send_venue"
 
 GIVE_UP_AFTER = dt.timedelta(hours=24)
 MAX_BACKOFF_SECONDS = 60.0
+# How long a replica may take to send a message it took (PTB's rate limiter may hold it a while).
+SENDING_LEASE = dt.timedelta(seconds=60)
 
 # Hooks, set by the mediators' side: where in the group a request's messages go,
 # what a posted message means to a handoff, and who must hear of a message given up.
@@ -180,7 +182,7 @@ class Outbox:
         if found is None:
             return False
         wait, call, row_id, created_at, attempts = found
-        if wait > 0:
+        if call is None:
             self._wake_later(chat_id, wait)
             return False
         try:
@@ -198,12 +200,28 @@ class Outbox:
         return True
 
     def _next_of(self, session: Session, chat_id: int):
+        """The chat's oldest message and how long until it is due; a due one is leased to this replica first.
+
+        The lease (one conditional UPDATE) is what keeps two gateway replicas from
+        both sending it: the other sees it not due until the lease ends, which
+        happens only if this replica dies before Telegram took the message.
+        """
         row = session.execute(select(OutgoingMessage).where(OutgoingMessage.chat_id == chat_id).order_by(OutgoingMessage.id).limit(1)).scalars().first()
         if row is None:
             return None
-        wait = (as_utc(row.next_attempt_at) - utcnow()).total_seconds()
-        call = self._call_for(session, row) if wait <= 0 else None
-        return wait, call, row.id, as_utc(row.created_at), row.attempts
+        now = utcnow()
+        wait = (as_utc(row.next_attempt_at) - now).total_seconds()
+        if wait > 0:
+            return wait, None, row.id, as_utc(row.created_at), row.attempts
+        leased = session.execute(
+            update(OutgoingMessage)
+            .where(OutgoingMessage.id == row.id, OutgoingMessage.next_attempt_at == row.next_attempt_at)
+            .values(next_attempt_at=now + SENDING_LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        if leased.rowcount != 1:
+            return 0.05, None, row.id, as_utc(row.created_at), row.attempts  # another replica took it this instant
+        return 0.0, self._call_for(session, row), row.id, as_utc(row.created_at), row.attempts
 
     def _sent(self, session: Session, row_id: int, sent: Any) -> None:
         row = session.get(OutgoingMessage, row_id)

@@ -91,3 +91,41 @@ async def test_the_redis_flood_limit_counts_a_chat_across_replicas_and_expires(r
     assert 0 < ttl <= (3 * 0.5 + 1) * 1000  # gone once the bucket would be full again: bounded
     await asyncio.sleep(0.6)
     assert await second.allow(chat_id)
+
+
+class _RecordingBot:
+    """Telegram as far as the outbox needs it: takes a message a moment after it is sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send_message(self, chat_id, text, **_options):
+        await asyncio.sleep(0.01)
+        self.sent.append(text)
+        return type("Sent", (), {"message_id": len(self.sent)})()
+
+
+async def test_two_replicas_send_each_kept_message_once_and_in_order(database_url):
+    from bot.database.schema import upgrade_schema
+    from bot.database.sessions import engine_for, session_scope
+    from bot.telegram import outbox
+
+    upgrade_schema(database_url)
+    engine = engine_for(database_url)
+    with session_scope(engine) as session:
+        for number in range(20):
+            outbox.put_text(session, 4242, f"message {number}")
+    bot = _RecordingBot()
+    first, second = outbox.Outbox(engine, lambda: bot), outbox.Outbox(engine, lambda: bot)
+    # Both replicas' background rounds find the chat's messages due at the same moment.
+    await asyncio.gather(first.deliver(4242), second.deliver(4242), first.deliver_due(), second.deliver_due())
+    await asyncio.wait_for(_until(lambda: len(bot.sent) >= 20), timeout=20)
+    await asyncio.sleep(0.3)  # a second copy would arrive by now
+    assert bot.sent == [f"message {number}" for number in range(20)]
+    await first.stop()
+    await second.stop()
+
+
+async def _until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.02)
