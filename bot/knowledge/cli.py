@@ -8,11 +8,12 @@ from pathlib import Path
 
 from bot import settings
 from bot.knowledge.check import check_pack
+from bot.database.base import utcnow
 from bot.database.schema import upgrade_schema
 from bot.database.sessions import default_engine, session_scope
 from bot.knowledge.export import write_pack
 from bot.knowledge.pack import PackInvalid, load_pack
-from bot.knowledge.store import read_content, replace_content
+from bot.knowledge.store import OVERWRITE_FLAG, ConsoleChanges, read_content, record_export, replace_content
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,10 +23,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     kb = subparsers.add_parser("kb", help="the knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True)
-    importer = kb_commands.add_parser("import", help="validate a knowledge pack, then replace the stored knowledge with it")
+    importer = kb_commands.add_parser(
+        "import", help="validate a knowledge pack, then publish it: a new revision of each article it changes"
+    )
     importer.add_argument("path", type=Path)
+    importer.add_argument(
+        OVERWRITE_FLAG,
+        dest="overwrite_console_changes",
+        action="store_true",
+        help="import even though staff changed articles in the console since the last import or export",
+    )
     importer.set_defaults(func=_import)
-    exporter = kb_commands.add_parser("export", help="write the stored knowledge as a knowledge pack")
+    exporter = kb_commands.add_parser("export", help="write the published knowledge as a knowledge pack")
     exporter.add_argument("path", type=Path)
     exporter.set_defaults(func=_export)
     checker = kb_commands.add_parser("check", help="list missing translations, stale reviews and broken references")
@@ -55,16 +64,26 @@ def _import(args: argparse.Namespace) -> int:
     if pack is None:
         return 1
     upgrade_schema()
-    with session_scope() as session:
-        replace_content(session, pack)
+    try:
+        with session_scope() as session:
+            report = replace_content(session, pack, overwrite_console_changes=args.overwrite_console_changes)
+    except ConsoleChanges as changes:
+        print(f"{args.path}: not imported; nothing was changed", file=sys.stderr)
+        print(str(changes), file=sys.stderr)
+        return 1
     print(
         f"imported {args.path}: {len(pack.topics)} topics, {len(pack.municipalities)} municipalities, "
-        f"{len(pack.offices)} offices, {len(pack.articles)} articles"
+        f"{len(pack.offices)} offices, {len(pack.articles)} articles "
+        f"({len(report.changed)} new revisions, {len(report.withdrawn)} withdrawn)"
     )
+    for key in report.withdrawn:
+        print(f"  withdrawn, kept as a draft: {key}")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
+    # Taken before reading: a revision saved while the files are written is not in them.
+    started = utcnow()
     with session_scope() as session:
         try:
             pack = read_content(session)
@@ -72,6 +91,8 @@ def _export(args: argparse.Namespace) -> int:
             print(str(empty), file=sys.stderr)
             return 1
     written = write_pack(pack, args.path)
+    with session_scope() as session:
+        record_export(session, started)
     print(f"exported {len(pack.articles)} articles to {args.path} ({len(written)} files)")
     return 0
 

@@ -1,4 +1,4 @@
-"""The knowledge base tables: topics, articles, municipalities, offices.
+"""The knowledge base tables: topics, articles and their revisions, municipalities, offices.
 
 Written in SQLAlchemy's 2.0 style on 1.4 (Rasa's pin): ``select()`` with a
 ``Session``, no legacy ``Query``. The schema itself is owned by the Alembic
@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -23,12 +24,19 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import relationship
+from sqlalchemy.sql import text
 
-from bot.database.base import Base, metadata
+import bot.console.models  # noqa: F401  (staff_accounts: revisions refer to it, and a flush resolves the reference)
+from bot.database.base import Base, metadata, utcnow
 
 STATUS_DRAFT = "draft"
+STATUS_IN_REVIEW = "in_review"
 STATUS_PUBLISHED = "published"
+STATUS_SUPERSEDED = "superseded"
+# What an article (a row of ``articles``, and a pack's file) may be.
 ARTICLE_STATUSES = (STATUS_DRAFT, STATUS_PUBLISHED)
+# What a revision may be; see bot.knowledge.revisions for how one moves.
+REVISION_STATUSES = (STATUS_DRAFT, STATUS_IN_REVIEW, STATUS_PUBLISHED, STATUS_SUPERSEDED)
 
 office_topics = Table(
     "office_topics",
@@ -56,6 +64,8 @@ class PackInfo(Base):
     description: str = Column(Text, nullable=False, default="")
     review_max_age_days: int = Column(Integer, nullable=False)
     imported_at: dt.datetime = Column(DateTime(timezone=True), nullable=False)
+    # With imported_at, what `kb import` compares console revisions against.
+    exported_at: dt.datetime | None = Column(DateTime(timezone=True), nullable=True)
 
 
 class Topic(Base):
@@ -120,6 +130,8 @@ class Office(Base):
 
 
 class Article(Base):
+    """What the assistant reads: the published content, or while none is, the latest revision's."""
+
     __tablename__ = "articles"
     __table_args__ = (UniqueConstraint("topic_key", "language", "municipality_key"),)
 
@@ -144,3 +156,42 @@ class Article(Base):
     offices: list[Office] = relationship(
         "Office", secondary=article_offices, order_by=article_offices.c.position, viewonly=True
     )
+
+
+class ArticleRevision(Base):
+    """One save of an article, numbered 1, 2, ... per article."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (
+        UniqueConstraint("article_id", "number"),
+        # The database itself keeps the rule of one published revision per article.
+        Index(
+            "ix_article_revisions_one_published",
+            "article_id",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
+    )
+
+    id: int = Column(Integer, primary_key=True)
+    article_id: int = Column(ForeignKey("articles.id", ondelete="CASCADE"), nullable=False)
+    number: int = Column(Integer, nullable=False)
+    status: str = Column(String(16), nullable=False, default=STATUS_DRAFT)
+    # Every field staff edit, as bot.knowledge.revisions.Content writes it (dates in ISO form).
+    content: dict = Column(JSON, nullable=False)
+    # None for pack imports, and once the account is deleted: ``author`` still says who.
+    author_id: int | None = Column(ForeignKey("staff_accounts.id", ondelete="SET NULL"), nullable=True)
+    author: str = Column(String(254), nullable=False)
+    created_at: dt.datetime = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    note: str = Column(Text, nullable=False, default="")
+    # A typo fix: it does not make the translations outdated.
+    minor: bool = Column(Boolean, nullable=False, default=False)
+    # A translation: the source-language article's major revision it follows; None in the source language.
+    source_revision: int | None = Column(Integer, nullable=True)
+    submitted_by: str | None = Column(String(254), nullable=True)
+    submitted_at: dt.datetime | None = Column(DateTime(timezone=True), nullable=True)
+    published_by: str | None = Column(String(254), nullable=True)
+    published_at: dt.datetime | None = Column(DateTime(timezone=True), nullable=True)
+
+    article: Article = relationship("Article")

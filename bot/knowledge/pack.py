@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -352,35 +352,60 @@ def _read_links(reader: _Reader, path: Path, node: CommentedMap) -> list[dict]:
     return links
 
 
+def _read_status(reader: _Reader, path: Path, node: CommentedMap) -> str:
+    status = reader.text(path, node, "status", required=False) or "published"
+    if status not in ARTICLE_STATUSES:
+        reader.error(path, node, "status", f"'status' must be one of {', '.join(ARTICLE_STATUSES)}")
+    return status
+
+
+# How each article field is read and checked, in the order problems are reported.
+_ARTICLE_FIELD_READERS: dict[str, Callable[[_Reader, Path, CommentedMap], Any]] = {
+    "title": lambda reader, path, node: reader.text(path, node, "title", max_length=300),
+    "short_answer": lambda reader, path, node: reader.text(path, node, "short_answer", max_length=SHORT_ANSWER_MAX),
+    "full_text": lambda reader, path, node: reader.text(path, node, "full_text", max_length=FULL_TEXT_MAX),
+    "source_url": lambda reader, path, node: reader.url(path, node, "source_url", required=True),
+    "last_reviewed": lambda reader, path, node: reader.date(path, node, "last_reviewed"),
+    "status": _read_status,
+    "documents": lambda reader, path, node: reader.text_list(path, node, "documents"),
+    "steps": lambda reader, path, node: reader.text_list(path, node, "steps"),
+    "keywords": lambda reader, path, node: reader.text_list(path, node, "keywords"),
+    "offices": lambda reader, path, node: reader.text_list(path, node, "offices"),
+    "links": _read_links,
+}
+
+
 def _read_article_fields(reader: _Reader, path: Path, node: CommentedMap, *, partial: bool) -> dict[str, Any]:
-    """The article fields present in ``node``; all required ones unless ``partial``."""
-    required = not partial
-    values: dict[str, Any] = {}
+    """The article fields present in ``node``; all of them unless ``partial``."""
+    return {name: read(reader, path, node) for name, read in _ARTICLE_FIELD_READERS.items() if not partial or name in node}
 
-    def present(name: str) -> bool:
-        return required or name in node
 
-    if present("title"):
-        values["title"] = reader.text(path, node, "title", max_length=300)
-    if present("short_answer"):
-        values["short_answer"] = reader.text(path, node, "short_answer", max_length=SHORT_ANSWER_MAX)
-    if present("full_text"):
-        values["full_text"] = reader.text(path, node, "full_text", max_length=FULL_TEXT_MAX)
-    if present("source_url"):
-        values["source_url"] = reader.url(path, node, "source_url", required=True)
-    if present("last_reviewed"):
-        values["last_reviewed"] = reader.date(path, node, "last_reviewed")
-    if "status" in node or required:
-        status = reader.text(path, node, "status", required=False) or "published"
-        if status not in ARTICLE_STATUSES:
-            reader.error(path, node, "status", f"'status' must be one of {', '.join(ARTICLE_STATUSES)}")
-        values["status"] = status
-    for name in ("documents", "steps", "keywords", "offices"):
-        if name in node or required:
-            values[name] = reader.text_list(path, node, name)
-    if "links" in node or required:
-        values["links"] = _read_links(reader, path, node)
-    return values
+def read_article_fields(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The given fields of one article, read and checked as in a pack file: (what was read, [(field, problem)]).
+
+    For one article edited outside a pack (the staff console), so the rules
+    stay the pack's; references to topics, municipalities and offices are the
+    caller's to check.
+    """
+    reader = _Reader(Path("."))
+    node = _as_node(values)
+    read: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for name, read_field in _ARTICLE_FIELD_READERS.items():
+        if name in node:
+            before = len(reader.errors)
+            read[name] = read_field(reader, Path("."), node)
+            problems.extend((name, error.message) for error in reader.errors[before:])
+    return read, problems
+
+
+def _as_node(value: Any) -> Any:
+    """Plain mappings and sequences as the ruamel nodes the readers expect."""
+    if isinstance(value, Mapping):
+        return CommentedMap((key, _as_node(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return CommentedSeq(_as_node(item) for item in value)
+    return value
 
 
 def _read_article_file(reader: _Reader, path: Path, language: str) -> list[tuple[ArticleData, CommentedMap]]:

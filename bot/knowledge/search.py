@@ -11,10 +11,10 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.knowledge.models import STATUS_PUBLISHED, Article, PackInfo
+from bot.knowledge.models import STATUS_PUBLISHED, Article, ArticleRevision, PackInfo
 from bot.textfold import words
 
 STEM_LENGTH = 6
@@ -72,20 +72,27 @@ class _Index:
         return sorted(hits, key=lambda hit: -hit.score)
 
 
-_indexes: dict[tuple, _Index] = {}
+# One index per database and language, with the state of the content it was built from.
+_indexes: dict[tuple[str, str], tuple[tuple, _Index]] = {}
 
 
 def _index(session: Session, language: str) -> _Index:
+    # An import, a publish from the console or a withdrawal changes one of these, which retires the cached index.
     info = session.get(PackInfo, 1)
-    # A new import changes imported_at, which retires the cached index.
-    cache_key = (str(session.get_bind().url), language, info.imported_at if info else None)
-    if cache_key not in _indexes:
+    published = session.execute(
+        select(func.count(Article.id)).where(Article.language == language, Article.status == STATUS_PUBLISHED)
+    ).scalar_one()
+    last_publish = session.execute(select(func.max(ArticleRevision.published_at))).scalar_one()
+    version = (info.imported_at if info else None, published, last_publish)
+    place = (str(session.get_bind().url), language)
+    cached = _indexes.get(place)
+    if cached is None or cached[0] != version:
         query = select(Article).where(Article.language == language, Article.status == STATUS_PUBLISHED)
         documents: dict[str, Counter] = defaultdict(Counter)
         for article in session.execute(query).scalars():
             documents[article.topic_key].update(_article_terms(article))
-        _indexes[cache_key] = _Index(dict(documents))
-    return _indexes[cache_key]
+        cached = _indexes[place] = (version, _Index(dict(documents)))
+    return cached[1]
 
 
 def search(session: Session, text: str, language: str, limit: int = 3) -> list[SearchHit]:

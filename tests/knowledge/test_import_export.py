@@ -104,8 +104,9 @@ def test_a_failure_while_writing_rolls_everything_back(database_url, small_pack)
     import_into(database_url, small_pack)
     before = stored(database_url)
     pack = load_pack(small_pack)
-    # Valid files, but a database failure mid-way (a duplicate primary key).
-    pack.municipalities.append(dataclasses.replace(pack.municipalities[0]))
+    # Valid files, but a database failure mid-way: a changed article naming an office
+    # that does not exist fails at its offices, after its new revision was written.
+    pack.articles[-1] = dataclasses.replace(pack.articles[-1], short_answer="Changed.", offices=["nowhere"])
     with pytest.raises(Exception):
         with session_scope(engine_for(database_url)) as session:
             replace_content(session, pack)
