@@ -6,6 +6,7 @@ import logging
 import sys
 
 from bot import evaluation, local_chat, logs, parse_bench, privacy, stack
+from bot.console import cli as console_cli
 from bot.handoff import mediators
 from bot.knowledge import cli as knowledge_cli
 from bot.language import cli as language_cli
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     privacy.register(subparsers)
     mediators.register(subparsers)
     telegram_app.register(subparsers)
+    console_cli.register(subparsers)
     return parser
 
 

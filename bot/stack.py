@@ -1,4 +1,4 @@
-"""`acollida run`: the action server, the Rasa server, the Telegram gateway (with a token) and the local chat, together.
+"""`acollida run`: the staff console, the action server, the Rasa server, the Telegram gateway (with a token) and the local chat, together.
 
 A supervisor starts each part, says it is ready only once it answers, and restarts
 a part that exits, with backoff. Ctrl-C, SIGTERM and SIGHUP (or leaving the chat)
@@ -22,6 +22,10 @@ from typing import Callable, Iterator
 import requests
 
 from bot import logs, privacy, settings
+from bot.console import accounts as staff_accounts
+from bot.console import config as console_config
+from bot.console.cli import FIRST_ACCOUNT_COMMAND
+from bot.database.sessions import engine_for, session_scope
 from bot.local_chat import run_chat
 from bot.telegram.app import check_ready
 from bot.telegram.config import ConfigurationError
@@ -93,9 +97,10 @@ def stop(process: subprocess.Popen) -> None:
     stop_all([process])
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, host: str | None = None) -> bool:
+    """GET url answers 200; `host` is the Host header, for a server that answers only to its own names."""
     with contextlib.suppress(requests.RequestException):
-        return requests.get(url, timeout=2).status_code == 200
+        return requests.get(url, timeout=2, headers={"Host": host} if host else None).status_code == 200
     return False
 
 
@@ -152,6 +157,20 @@ def rasa_server_command(model: str, port: int, endpoints: str | None = None) -> 
 
 def gateway_command(ready_file: Path) -> list[str]:
     return [sys.executable, "-m", "bot.cli", "telegram", "--ready-file", str(ready_file)]
+
+
+def console_command() -> list[str]:
+    return [sys.executable, "-m", "bot.cli", "console"]
+
+
+def console_probe() -> tuple[str, str]:
+    """(the URL of the console's /health, the Host header to send): it answers only to its allowed hosts."""
+    host = settings.console_host()
+    # A console listening on every address answers on loopback too.
+    address = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    address = f"[{address}]" if ":" in address else address
+    named = [name for name in settings.console_allowed_hosts() if "*" not in name]
+    return f"http://{address}:{settings.console_port()}/health", named[0] if named else address
 
 
 def wait_until_ready(ready_file: Path, process: subprocess.Popen, what: str, log_name: str, timeout: float = GATEWAY_START_TIMEOUT) -> None:
@@ -313,7 +332,11 @@ def _gateway_answers(ready_file: Path, health_port: int) -> bool:
 
 
 def _parts(model: str, rasa_port: int, actions_port: int) -> list[Part]:
+    health_url, health_host = console_probe()
     parts = [
+        # First: it starts in a second and migrates the schema, and staff can work while Rasa loads.
+        Part("staff console", "console", console_command(), lambda: _answers(health_url, health_host),
+             f"on http://{settings.console_host()}:{settings.console_port()}"),
         Part("action server", "actions", action_server_command(actions_port),
              lambda: _answers(f"http://127.0.0.1:{actions_port}/health"), f"on http://127.0.0.1:{actions_port}"),
         Part("Rasa server", "rasa", rasa_server_command(model, rasa_port),
@@ -332,7 +355,8 @@ def _parts(model: str, rasa_port: int, actions_port: int) -> list[Part]:
 
 def _ports() -> list[tuple[int, str, str]]:
     """(port, what listens there, the setting) for each port the stack listens on."""
-    ports = [(settings.actions_port(), "the action server", "ACOLLIDA_ACTIONS_PORT"), (settings.rasa_port(), "the Rasa server", "ACOLLIDA_RASA_PORT")]
+    ports = [(settings.console_port(), "the staff console", "ACOLLIDA_CONSOLE_PORT"),
+             (settings.actions_port(), "the action server", "ACOLLIDA_ACTIONS_PORT"), (settings.rasa_port(), "the Rasa server", "ACOLLIDA_RASA_PORT")]
     if settings.telegram_token():
         ports.append((settings.gateway_health_port(), "the Telegram gateway's /health", "ACOLLIDA_GATEWAY_HEALTH_PORT"))
     return ports
@@ -390,6 +414,7 @@ def _stop_on_signal(stopping: threading.Event) -> Callable[[int, object], None]:
 def _run(args: argparse.Namespace) -> int:
     try:
         settings.tracker_store()  # /forget and retention must find the store Rasa will write to
+        console_config.from_settings()  # a console that must not start in production stops everything before it starts
         rasa_port, actions_port = settings.rasa_port(), settings.actions_port()
         parts = _parts(args.model, rasa_port, actions_port)
         problem = _taken_port_problem()
@@ -418,6 +443,14 @@ def _run(args: argparse.Namespace) -> int:
             signal.signal(number, handler)
 
 
+def print_first_account_hint() -> None:
+    """With no staff account yet, nobody can sign in to the console: say how to create the first."""
+    with session_scope(engine_for(settings.database_url())) as session:
+        if staff_accounts.any_account(session):
+            return
+    print(f"no staff account yet: create the first admin with `{FIRST_ACCOUNT_COMMAND}` (it asks for a password)", flush=True)
+
+
 def _serve(args: argparse.Namespace, supervisor: Supervisor, rasa_port: int) -> int:
     while not supervisor.settled.wait(0.5):  # a timeout, so that a signal is handled at once
         pass
@@ -425,6 +458,7 @@ def _serve(args: argparse.Namespace, supervisor: Supervisor, rasa_port: int) -> 
         print(supervisor.failure, file=sys.stderr, flush=True)
         return 1
     print(f"the assistant is up; logs in {settings.log_dir()}; Ctrl-C stops everything", flush=True)
+    print_first_account_hint()
     if args.no_chat:
         while True:
             time.sleep(3600)

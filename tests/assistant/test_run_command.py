@@ -26,7 +26,7 @@ from tests.telegram.fake_bot_api import FakeBotAPI
 ACOLLIDA = str(Path(sys.executable).with_name("acollida"))
 # Loading the model takes Rasa most of a minute on a slow machine.
 UP_TIMEOUT = 300
-PORT_SETTINGS = ("ACOLLIDA_RASA_PORT", "ACOLLIDA_ACTIONS_PORT", "ACOLLIDA_GATEWAY_HEALTH_PORT")
+PORT_SETTINGS = ("ACOLLIDA_RASA_PORT", "ACOLLIDA_ACTIONS_PORT", "ACOLLIDA_GATEWAY_HEALTH_PORT", "ACOLLIDA_CONSOLE_PORT")
 
 
 def port_in_use(port: int) -> bool:
@@ -43,7 +43,7 @@ def group_gone(pgid: int) -> bool:
 
 
 def stack_ports() -> list[int]:
-    return [settings.rasa_port(), settings.actions_port(), settings.gateway_health_port()]
+    return [settings.rasa_port(), settings.actions_port(), settings.gateway_health_port(), settings.console_port()]
 
 
 @pytest.fixture
@@ -148,5 +148,5 @@ def test_run_stops_and_says_why_when_telegram_cannot_be_reached(run_environment,
     assert code == 1
     assert "Telegram gateway ready" not in out
     assert "the Telegram gateway stopped while starting" in err and "telegram-" in err
-    assert set(started) == {"action server", "Rasa server"}
+    assert set(started) == {"action server", "Rasa server", "staff console"}
     assert all(group_gone(pgid) for pgid in started.values()) and not any(port_in_use(port) for port in stack_ports())  # nothing left running

@@ -29,7 +29,7 @@ def test_a_killed_part_is_restarted_and_sigterm_then_stops_every_part(run_enviro
     running = RunningStack(run_environment, test_model, "--no-chat")
     try:
         pids = running.wait_until_up()
-        assert set(pids) == {"action server", "Rasa server"}
+        assert set(pids) == {"action server", "Rasa server", "staff console"}
         assert f"logs in {Path(run_environment['ACOLLIDA_VAR_DIR']).resolve() / 'logs'}" in "".join(running.lines["out"])
         os.killpg(pids["action server"], signal.SIGKILL)
         exited = running.wait_for("the action server exited", stream="err", timeout=30)
