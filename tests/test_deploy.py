@@ -52,7 +52,7 @@ def test_nginx_accepts_the_load_balancer_configuration(tmp_path):
         pytest.fail("nginx is missing: `make test` installs Debian's nginx package")
     # The TLS server needs a certificate this machine does not have: the same server without TLS, on a spare port.
     site = (DEPLOY / "nginx" / "acollida.conf").read_text(encoding="utf-8")
-    site = re.sub(r"\s*ssl_certificate(_key)? [^;]+;", "", site).replace("listen 443 ssl;", "listen 127.0.0.1:18443;")
+    site = re.sub(r"\s*ssl_certificate(_key)? [^;]+;", "", site).replace("listen 443 ssl;", "listen 127.0.0.1:18443;", 1).replace("listen 443 ssl;", "listen 127.0.0.1:18444;")
     (tmp_path / "site.conf").write_text(site, encoding="utf-8")
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
