@@ -203,7 +203,11 @@ def revisions(session: Session, key: ArticleKey) -> list[ArticleRevision]:
 def content_of(revision_or_article: ArticleRevision | Article) -> Content:
     if isinstance(revision_or_article, ArticleRevision):
         return _from_values(revision_or_article.content)
-    article = revision_or_article
+    return content_from(revision_or_article, [office.key for office in revision_or_article.offices])
+
+
+def content_from(article: Any, offices: list[str]) -> Content:
+    """The content of anything with an article's fields: a stored article, or one the pack reader read."""
     return Content(
         title=article.title,
         short_answer=article.short_answer,
@@ -213,7 +217,7 @@ def content_of(revision_or_article: ArticleRevision | Article) -> Content:
         documents=tuple(article.documents),
         steps=tuple(article.steps),
         links=tuple((link["title"], link["url"]) for link in article.links),
-        offices=tuple(office.key for office in article.offices),
+        offices=tuple(offices),
         keywords=tuple(article.keywords),
     )
 

@@ -180,18 +180,7 @@ def _write_articles(session: Session, pack: Pack) -> ImportReport:
 
 
 def _content(article: ArticleData) -> Content:
-    return Content(
-        title=article.title,
-        short_answer=article.short_answer,
-        full_text=article.full_text,
-        source_url=article.source_url,
-        last_reviewed=article.last_reviewed,
-        documents=tuple(article.documents),
-        steps=tuple(article.steps),
-        links=tuple((link["title"], link["url"]) for link in article.links),
-        offices=tuple(article.offices),
-        keywords=tuple(article.keywords),
-    )
+    return revisions.content_from(article, article.offices)
 
 
 def read_content(session: Session) -> Pack:
